@@ -1,0 +1,43 @@
+# dEMiSA: `make run` starts the server with demo content, `make test` runs linters and tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: run test lint pytest bench clean help
+
+help:
+	@echo "make run    start the server on http://127.0.0.1:8000 with the embedded PostgreSQL"
+	@echo "make test   install the test tools, run ruff, mypy and pytest"
+	@echo "make bench  run the benchmarks"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "dEMiSA needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall when the project's dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/fedi serve
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check activitypub storage fedi tests
+	$(BIN)/mypy activitypub storage
+
+pytest: $(VENV)/.installed-test
+	$(BIN)/pytest -q
+
+test: lint pytest
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The thin HTTP layer; each module contributes a list of routes."""
