@@ -20,7 +20,9 @@ from fedi import __version__
 from fedi.config import Settings
 from fedi.context import Context
 from fedi.errors import AppError
-from fedi.routes import health
+from fedi.routes import api_accounts, api_admin_groups, api_forum, health, openapi
+from fedi.routes import activitypub as activitypub_routes
+from fedi.routes import wellknown
 from storage import create_pool
 
 log = logging.getLogger("fedi.app")
@@ -32,7 +34,15 @@ def user_agent(settings: Settings) -> str:
 
 
 def collect_routes() -> list[Any]:
-    return [*health.routes]
+    return [
+        *health.routes,
+        *openapi.routes,
+        *api_accounts.routes,
+        *api_forum.routes,
+        *api_admin_groups.routes,
+        *wellknown.routes,
+        *activitypub_routes.routes,
+    ]
 
 
 def create_app(settings: Settings, dsn: str, *, run_workers: bool | None = None) -> Starlette:

@@ -1,0 +1,1 @@
+"""Federation: our rows as ActivityPub documents, outbound fan-out, inbound handlers."""

@@ -1,0 +1,190 @@
+"""Our rows as ActivityPub documents (what others read at our ids).
+
+Shapes follow mastodon-interop.md: a thread root is a ``Note`` with ``name`` = title and
+``content`` starting with the title (Mastodon shows title and text), ``source`` = the
+Markdown body (Lemmy-style software shows title and body once); every object carries
+``audience`` = the group, ``context``/``conversation`` = the thread's context collection,
+``to: [Public]``, ``cc: [group, group followers]`` and a Mention tag of the group.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Any
+
+from activitypub.keys import public_key_json
+from fedi.urls import Urls
+from storage.actors import Actor
+from storage.posts import Post
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+AS = "https://www.w3.org/ns/activitystreams"
+CONTEXT: list[Any] = [
+    AS,
+    "https://w3id.org/security/v1",
+    "https://w3id.org/security/multikey/v1",
+    {
+        "lemmy": "https://join-lemmy.org/ns#",
+        "toot": "http://joinmastodon.org/ns#",
+        "sensitive": "as:sensitive",
+        "Hashtag": "as:Hashtag",
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "discoverable": "toot:discoverable",
+        "featured": {"@id": "toot:featured", "@type": "@id"},
+        "postingRestrictedToMods": "lemmy:postingRestrictedToMods",
+        "moderators": {"@id": "lemmy:moderators", "@type": "@id"},
+        "stickied": "lemmy:stickied",
+        "locked": "lemmy:locked",
+    },
+]
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone().isoformat().replace("+00:00", "Z")
+
+
+def with_context(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"@context": CONTEXT, **doc}
+
+
+def actor_document(actor: Actor, *, ed25519_multibase: str | None, summary_source: str | None,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Person, Group or Application as Mastodon and Lemmy expect to read it."""
+    doc: dict[str, Any] = {
+        "id": actor.ap_id,
+        "type": actor.type,
+        "preferredUsername": actor.username,
+        "name": actor.name or actor.username,
+        "inbox": actor.inbox,
+        "outbox": actor.outbox,
+        "followers": actor.followers_url,
+        "following": actor.following_url,
+        "endpoints": {"sharedInbox": actor.shared_inbox},
+        "url": actor.url or actor.ap_id,
+        "manuallyApprovesFollowers": actor.manually_approves_followers,
+        "discoverable": actor.type != "Application",
+        "published": iso(actor.created_at),
+        "updated": iso(actor.updated_at),
+        "publicKey": public_key_json(actor.ap_id, actor.public_key_pem or ""),
+    }
+    if actor.summary:
+        doc["summary"] = actor.summary
+    if summary_source:
+        doc["source"] = {"content": summary_source, "mediaType": "text/markdown"}
+    if ed25519_multibase:
+        doc["assertionMethod"] = [{
+            "id": f"{actor.ap_id}#ed25519-key",
+            "type": "Multikey",
+            "controller": actor.ap_id,
+            "publicKeyMultibase": ed25519_multibase,
+        }]
+    if actor.type == "Group":
+        doc["featured"] = actor.featured_url
+        doc["attributedTo"] = actor.moderators_url
+        doc["moderators"] = actor.moderators_url
+        doc["postingRestrictedToMods"] = actor.posting_restricted_to_mods
+    if actor.type == "Application":
+        # FEP-2677: the instance actor is not a person to follow or show.
+        doc["manuallyApprovesFollowers"] = True
+        del doc["following"]
+    if extra:
+        doc.update(extra)
+    return with_context(doc)
+
+
+def thread_content(title: str, body_html: str) -> str:
+    """Title first, so Mastodon (which ignores ``name`` on a Note) shows it with the text."""
+    return f"<p><strong>{html.escape(title)}</strong></p>{body_html}"
+
+
+def note_document(post: Post, *, author: Actor, group: Actor | None, parent_ap_id: str | None,
+                  urls: Urls, extra_cc: list[str] | None = None) -> dict[str, Any]:
+    """A post (thread root or reply) as a Note."""
+    context_url = post.context_url or urls.context(post.thread_id or post.id)
+    to = [PUBLIC]
+    cc: list[str] = []
+    tags: list[dict[str, Any]] = []
+    if group is not None:
+        cc = [group.ap_id]
+        if group.followers_url:
+            cc.append(group.followers_url)
+        tags.append({"type": "Mention", "href": group.ap_id, "name": "@" + group.handle})
+    for extra in extra_cc or []:
+        if extra not in cc:
+            cc.append(extra)
+    tags.extend(
+        {"type": "Hashtag", "name": "#" + tag, "href": f"{urls.base}/tags/{tag}"}
+        for tag in post.hashtags
+    )
+    body = post.content_html
+    doc: dict[str, Any] = {
+        "id": post.ap_id,
+        "type": "Note",
+        "attributedTo": author.ap_id,
+        "content": thread_content(post.title, body) if post.is_thread and post.title else body,
+        "mediaType": "text/html",
+        "to": to,
+        "cc": cc,
+        "published": iso(post.published),
+        "url": post.url or post.ap_id,
+        "context": context_url,
+        "conversation": context_url,
+        "tag": tags,
+        "sensitive": post.sensitive,
+    }
+    if post.source is not None:
+        doc["source"] = {"content": post.source,
+                         "mediaType": post.source_media_type or "text/markdown"}
+    if post.language:
+        doc["contentMap"] = {post.language: doc["content"]}
+    if post.is_thread and post.title:
+        doc["name"] = post.title
+    if parent_ap_id is not None:
+        doc["inReplyTo"] = parent_ap_id
+    if group is not None:
+        doc["audience"] = group.ap_id
+    if post.summary:
+        doc["summary"] = post.summary
+    if post.updated is not None:
+        doc["updated"] = iso(post.updated)
+    if post.is_thread:
+        doc["stickied"] = post.pinned_at is not None
+        doc["locked"] = post.locked
+    return with_context(doc)
+
+
+def tombstone(post: Post) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": post.ap_id,
+        "type": "Tombstone",
+        "formerType": "Note",
+        "deleted": iso(post.deleted_at or post.removed_at),
+    }
+    return with_context(doc)
+
+
+def activity(activity_id: str, type_: str, actor: Actor, obj: Any, *, to: list[str],
+             cc: list[str], audience: str | None = None, **fields: Any) -> dict[str, Any]:
+    """An activity addressed like its object."""
+    doc: dict[str, Any] = {
+        "id": activity_id,
+        "type": type_,
+        "actor": actor.ap_id,
+        "object": strip_context(obj),
+        "to": to,
+        "cc": cc,
+    }
+    if audience is not None:
+        doc["audience"] = audience
+    doc.update({k: v for k, v in fields.items() if v is not None})
+    return with_context(doc)
+
+
+def strip_context(obj: Any) -> Any:
+    """Embedded objects carry no @context of their own."""
+    if isinstance(obj, dict) and "@context" in obj:
+        return {k: v for k, v in obj.items() if k != "@context"}
+    return obj

@@ -1,0 +1,1 @@
+"""Domain services that users and moderators call: accounts, groups, threads, moderation."""

@@ -1,0 +1,252 @@
+"""Threads and replies by local users: write the rows and queue the activities, in one
+transaction (see ARCHITECTURE.md, "How data flows")."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from fedi.context import Context
+from fedi.errors import Forbidden, Gone, NotFound, ValidationFailed
+from fedi.federation.documents import PUBLIC, activity, note_document
+from fedi.federation.fanout import relay
+from fedi.forum.markup import render_markdown
+from fedi.outbox import enqueue_activity, new_activity_id
+from fedi.urls import Urls
+from storage import actors as actor_store
+from storage import groups as group_store
+from storage import posts as post_store
+from storage.actors import Actor
+from storage.posts import Post
+
+THREAD_TITLE_MAX = 200
+BODY_MAX = 20_000
+_HASHTAG = re.compile(r"(?<![\w&/#])#([^\W\d_][\w]{0,49})", re.UNICODE)
+
+
+def check_thread_title(title: Any) -> str:
+    if not isinstance(title, str) or not title.strip():
+        raise ValidationFailed("title is required", field="title")
+    value = " ".join(title.split())
+    if len(value) > THREAD_TITLE_MAX:
+        raise ValidationFailed(f"title must be at most {THREAD_TITLE_MAX} characters",
+                               field="title")
+    return value
+
+
+def check_body(content: Any) -> str:
+    if not isinstance(content, str) or not content.strip():
+        raise ValidationFailed("content is required", field="content")
+    if len(content) > BODY_MAX:
+        raise ValidationFailed(f"content must be at most {BODY_MAX} characters", field="content")
+    return content.strip()
+
+
+def hashtags_of(markdown: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for match in _HASHTAG.finditer(markdown):
+        seen.setdefault(match.group(1).lower(), None)
+    return list(seen)
+
+
+async def _check_may_post(conn: Any, group: Actor, author: Actor) -> None:
+    if group.posting_restricted_to_mods and not await group_store.is_moderator(
+        conn, group.id, author.id
+    ):
+        raise Forbidden("only the moderators of this group may start threads in it")
+
+
+async def _publish(conn: Any, ctx: Context, *, author: Actor, group: Actor | None,
+                   inner: dict[str, Any], post: Post, object_id: str | None,
+                   direct: list[str] | None = None) -> None:
+    """Store the author's activity (fetchable at its id) and send it on its way.
+
+    In a local group the group relays it to its followers (FEP-1b12). In a remote group it
+    goes to the group's inbox, and the group there relays it.
+    """
+    inboxes = list(direct or [])
+    if group is not None and not group.local and group.delivery_inbox:
+        inboxes.append(group.delivery_inbox)
+    if group is not None and group.local:
+        inboxes += await relay(conn, ctx, group=group, inner=inner, author=author,
+                               object_id=object_id, post_id=post.id, skip_inboxes=inboxes)
+    await enqueue_activity(conn, ctx, actor=author, activity=inner, inboxes=inboxes,
+                           post_id=post.id)
+
+
+async def _context_of(conn: Any, post: Post) -> tuple[Actor, Actor | None, str | None]:
+    author = await actor_store.get(conn, post.author_id)
+    assert author is not None
+    group = await actor_store.get(conn, post.group_id) if post.group_id else None
+    parent = await post_store.get(conn, post.parent_id) if post.parent_id else None
+    return author, group, parent.ap_id if parent else None
+
+
+async def note_for(conn: Any, ctx: Context, post: Post) -> dict[str, Any]:
+    author, group, parent_ap_id = await _context_of(conn, post)
+    return note_document(post, author=author, group=group, parent_ap_id=parent_ap_id,
+                         urls=Urls(ctx.settings.base_url))
+
+
+def _addressing(note: dict[str, Any]) -> dict[str, Any]:
+    return {"to": note.get("to", [PUBLIC]), "cc": note.get("cc", []),
+            "audience": note.get("audience")}
+
+
+async def create_thread(ctx: Context, *, author: Actor, group: Actor, title: Any,
+                        content: Any) -> Post:
+    title = check_thread_title(title)
+    body = check_body(content)
+    urls = Urls(ctx.settings.base_url)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await _check_may_post(conn, group, author)
+        group_row = await group_store.get(conn, group.id)
+        post_id = await post_store.next_id(conn)
+        ap_id = urls.post(post_id)
+        post = await post_store.insert(conn, {
+            "ap_id": ap_id, "local": True, "group_id": group.id, "author_id": author.id,
+            "parent_id": None, "depth": 0, "type": "Note", "title": title,
+            "content_html": render_markdown(body), "source": body,
+            "source_media_type": "text/markdown",
+            "language": group_row.language if group_row else None,
+            "url": ap_id, "context_url": urls.context(post_id), "hashtags": hashtags_of(body),
+        }, post_id=post_id)
+        note = note_document(post, author=author, group=group, parent_ap_id=None, urls=urls)
+        create = activity(new_activity_id(ctx), "Create", author, note, **_addressing(note),
+                          published=note["published"])
+        await _publish(conn, ctx, author=author, group=group, inner=create, post=post,
+                       object_id=ap_id)
+    return post
+
+
+async def create_reply(ctx: Context, *, author: Actor, parent: Post, content: Any) -> Post:
+    body = check_body(content)
+    urls = Urls(ctx.settings.base_url)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        # Lock the thread row so a concurrent lock or removal is seen.
+        thread = await conn.fetchrow(
+            "SELECT locked, removed_at, deleted_at FROM posts WHERE id = $1 FOR SHARE",
+            parent.thread_id,
+        )
+        if thread is None:
+            raise NotFound("the thread no longer exists")
+        if thread["locked"]:
+            raise Forbidden("this thread is locked: no new replies", code="thread_locked")
+        if not parent.visible or thread["removed_at"] is not None:
+            raise Gone("you cannot reply to a deleted or removed post")
+        group = await actor_store.get(conn, parent.group_id) if parent.group_id else None
+        parent_author = await actor_store.get(conn, parent.author_id)
+        post_id = await post_store.next_id(conn)
+        ap_id = urls.post(post_id)
+        post = await post_store.insert(conn, {
+            "ap_id": ap_id, "local": True, "group_id": parent.group_id, "author_id": author.id,
+            "thread_id": parent.thread_id, "parent_id": parent.id, "depth": parent.depth + 1,
+            "type": "Note", "content_html": render_markdown(body), "source": body,
+            "source_media_type": "text/markdown", "language": parent.language,
+            "url": ap_id, "context_url": parent.context_url or urls.context(parent.thread_id
+                                                                            or parent.id),
+            "hashtags": hashtags_of(body),
+        }, post_id=post_id)
+        extra_cc: list[str] = []
+        direct: list[str] = []
+        if parent_author is not None and parent_author.id != author.id:
+            extra_cc.append(parent_author.ap_id)
+            # The parent's author hears of the reply even if they do not follow the group.
+            if not parent_author.local and parent_author.delivery_inbox:
+                direct.append(parent_author.delivery_inbox)
+        note = note_document(post, author=author, group=group, parent_ap_id=parent.ap_id,
+                             urls=urls, extra_cc=extra_cc)
+        create = activity(new_activity_id(ctx), "Create", author, note, **_addressing(note),
+                          published=note["published"])
+        await _publish(conn, ctx, author=author, group=group, inner=create, post=post,
+                       object_id=ap_id, direct=direct)
+    return post
+
+
+def _check_author(post: Post, actor: Actor) -> None:
+    if post.author_id != actor.id:
+        raise Forbidden("only the author may change this post")
+    if post.deleted_at is not None:
+        raise Gone("this post was deleted")
+
+
+async def edit_post(ctx: Context, *, actor: Actor, post: Post, title: Any = None,
+                    content: Any = None) -> Post:
+    _check_author(post, actor)
+    changes: dict[str, Any] = {}
+    if title is not None:
+        if not post.is_thread:
+            raise ValidationFailed("only a thread has a title", field="title")
+        changes["title"] = check_thread_title(title)
+    if content is not None:
+        body = check_body(content)
+        changes.update(content_html=render_markdown(body), source=body,
+                       hashtags=hashtags_of(body))
+    if not changes:
+        raise ValidationFailed("nothing to change: give title or content", field="content")
+    changes["updated"] = datetime.now(UTC)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        updated = await post_store.update_content(conn, post.id, **changes)
+        _, group, _ = await _context_of(conn, updated)
+        note = await note_for(conn, ctx, updated)
+        update = activity(new_activity_id(ctx), "Update", actor, note, **_addressing(note),
+                          published=note.get("updated"))
+        await _publish(conn, ctx, author=actor, group=group, inner=update, post=updated,
+                       object_id=updated.ap_id)
+    return updated
+
+
+async def delete_post(ctx: Context, *, actor: Actor, post: Post) -> None:
+    _check_author(post, actor)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        _, group, _ = await _context_of(conn, post)
+        note = await note_for(conn, ctx, post)
+        await post_store.mark_deleted(conn, post.id)
+        tomb = {"id": post.ap_id, "type": "Tombstone"}
+        delete = activity(new_activity_id(ctx), "Delete", actor, tomb, **_addressing(note))
+        await _publish(conn, ctx, author=actor, group=group, inner=delete, post=post,
+                       object_id=post.ap_id)
+
+
+async def like_post(ctx: Context, *, actor: Actor, post: Post) -> bool:
+    """Like a post; False when it was liked already (nothing is sent again)."""
+    if not post.visible:
+        raise Gone("this post was deleted or removed")
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        like_id = new_activity_id(ctx)
+        if not await post_store.add_like(conn, post.id, actor.id, ap_id=like_id):
+            return False
+        author, group, _ = await _context_of(conn, post)
+        like = activity(like_id, "Like", actor, post.ap_id, to=[author.ap_id],
+                        cc=[group.ap_id] if group else [],
+                        audience=group.ap_id if group else None)
+        direct = [author.delivery_inbox] if not author.local and author.delivery_inbox else []
+        await _publish(conn, ctx, author=actor, group=group, inner=like, post=post,
+                       object_id=post.ap_id, direct=direct)
+    return True
+
+
+async def unlike_post(ctx: Context, *, actor: Actor, post: Post) -> bool:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        like_id = await post_store.remove_like(conn, post.id, actor.id)
+        if like_id is None:
+            return False
+        author, group, _ = await _context_of(conn, post)
+        like = {"id": like_id or f"{actor.ap_id}#likes/{post.id}", "type": "Like",
+                "actor": actor.ap_id, "object": post.ap_id}
+        undo = activity(new_activity_id(ctx), "Undo", actor, like, to=[author.ap_id],
+                        cc=[group.ap_id] if group else [],
+                        audience=group.ap_id if group else None)
+        direct = [author.delivery_inbox] if not author.local and author.delivery_inbox else []
+        await _publish(conn, ctx, author=actor, group=group, inner=undo, post=post,
+                       object_id=post.ap_id, direct=direct)
+    return True
+
+
+async def get_post(ctx: Context, post_id: int) -> Post:
+    async with ctx.pool.acquire() as conn:
+        post = await post_store.get(conn, post_id)
+    if post is None:
+        raise NotFound(f"no post {post_id}")
+    return post

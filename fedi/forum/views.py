@@ -1,0 +1,131 @@
+"""Posts, groups and actors as the JSON API shows them (the web pages reuse these)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fedi.context import Context
+from fedi.federation.documents import iso
+from storage import groups as group_store
+from storage import posts as post_store
+from storage.actors import Actor
+from storage.posts import Post
+
+
+def actor_view(actor: Actor) -> dict[str, Any]:
+    return {
+        "ap_id": actor.ap_id,
+        "handle": actor.handle,
+        "username": actor.username,
+        "domain": actor.domain,
+        "display_name": actor.name or actor.username,
+        "url": actor.url or actor.ap_id,
+        "local": actor.local,
+        "type": actor.type,
+    }
+
+
+def group_view(group: Actor, stats: group_store.GroupStats | None = None,
+               details: group_store.Group | None = None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "name": group.username,
+        "handle": group.handle,
+        "title": group.name or group.username,
+        "summary": group.summary or "",
+        "ap_id": group.ap_id,
+        "url": group.url or group.ap_id,
+        "local": group.local,
+        "posting_restricted_to_mods": group.posting_restricted_to_mods,
+    }
+    if details is not None:
+        view["summary_source"] = details.summary_source
+        view["rules"] = details.rules_source
+        view["language"] = details.language
+    if stats is not None:
+        view["thread_count"] = stats.thread_count
+        view["post_count"] = stats.post_count
+        view["follower_count"] = stats.follower_count
+        view["last_activity_at"] = iso(stats.last_activity_at)
+    return view
+
+
+def post_view(post: Post, *, actors: dict[int, Actor], viewer: Actor | None = None,
+              liked: set[int] | None = None, parent_ids: dict[int, int] | None = None
+              ) -> dict[str, Any]:
+    author = actors.get(post.author_id)
+    group = actors.get(post.group_id) if post.group_id else None
+    hidden = post.deleted_at is not None or post.removed_at is not None
+    view: dict[str, Any] = {
+        "id": post.id,
+        "ap_id": post.ap_id,
+        "url": post.url or post.ap_id,
+        "thread_id": post.thread_id,
+        "in_reply_to": post.parent_id,
+        "title": post.title if post.is_thread else None,
+        "content": "" if hidden else post.content_html,
+        "summary": post.summary,
+        "sensitive": post.sensitive,
+        "language": post.language,
+        "author": actor_view(author) if author else None,
+        "group": group_view(group) if group else None,
+        "published": iso(post.published),
+        "updated": iso(post.updated),
+        "like_count": post.like_count,
+        "dislike_count": post.dislike_count,
+        "reply_count": post.reply_count,
+        "locked": post.locked,
+        "pinned": post.pinned_at is not None,
+        "deleted": post.deleted_at is not None,
+        "removed": post.removed_at is not None,
+        "hashtags": post.hashtags,
+        "attachments": post.attachments,
+        "last_activity_at": iso(post.last_activity_at) if post.is_thread else None,
+    }
+    if viewer is not None and viewer.id == post.author_id and not hidden:
+        view["source"] = post.source
+    if liked is not None:
+        view["liked"] = post.id in liked
+    return view
+
+
+async def actors_for(conn: Any, posts: list[Post]) -> dict[int, Actor]:
+    from storage.actors import Actor as ActorRow
+    from storage.rows import to_row
+
+    ids = {p.author_id for p in posts} | {p.group_id for p in posts if p.group_id}
+    rows = await conn.fetch("SELECT * FROM actors WHERE id = ANY($1::bigint[])", list(ids))
+    return {r["id"]: to_row(ActorRow, r) for r in rows}
+
+
+def reply_tree(posts: list[Post], root_id: int, render: Any) -> list[dict[str, Any]]:
+    """Nest the replies below ``root_id``; each reply carries its own ``replies``."""
+    children: dict[int, list[Post]] = {}
+    for post in posts:
+        if post.parent_id is not None:
+            children.setdefault(post.parent_id, []).append(post)
+
+    def build(parent_id: int) -> list[dict[str, Any]]:
+        out = []
+        for child in children.get(parent_id, []):
+            item = render(child)
+            item["replies"] = build(child.id)
+            out.append(item)
+        return out
+
+    return build(root_id)
+
+
+async def post_with_replies(ctx: Context, post: Post, viewer: Actor | None) -> dict[str, Any]:
+    """A post with its reply tree (a thread: the whole discussion)."""
+    async with ctx.pool.acquire() as conn:
+        posts = await post_store.thread_posts(conn, post.thread_id or post.id)
+        actors = await actors_for(conn, posts)
+        liked = (await post_store.liked_by(conn, viewer.id, [p.id for p in posts])
+                 if viewer else None)
+
+    def render(p: Post) -> dict[str, Any]:
+        return post_view(p, actors=actors, viewer=viewer, liked=liked)
+
+    view = render(post)
+    view["replies"] = reply_tree(posts, post.id, render)
+    return view

@@ -1,0 +1,254 @@
+"""JSON API for groups, threads, replies and likes (``/api/v1``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from fedi.api_common import (
+    BEARER,
+    PAGE_PARAMETERS,
+    openapi_body,
+    openapi_error,
+    openapi_json,
+    page_request,
+    page_response,
+    path_int,
+    read_json,
+)
+from fedi.auth import current_account, require_account
+from fedi.context import Context
+from fedi.errors import NotFound
+from fedi.forum import groups as group_service
+from fedi.forum import posts as post_service
+from fedi.forum.views import actors_for, group_view, post_view, post_with_replies
+from storage import actors as actor_store
+from storage import groups as group_store
+from storage import posts as post_store
+from storage.accounts import Account
+from storage.actors import Actor
+
+
+def _ctx(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+async def actor_of(ctx: Context, account: Account | None) -> Actor | None:
+    if account is None:
+        return None
+    async with ctx.pool.acquire() as conn:
+        return await actor_store.get(conn, account.actor_id)
+
+
+async def _me(request: Request) -> Actor:
+    account = await require_account(request)
+    actor = await actor_of(_ctx(request), account)
+    assert actor is not None
+    return actor
+
+
+async def list_groups(request: Request) -> JSONResponse:
+    ctx = _ctx(request)
+    async with ctx.pool.acquire() as conn:
+        groups = await group_store.list_groups(conn)
+        stats = await group_store.stats(conn, [g.id for g in groups])
+    return JSONResponse({"items": [group_view(g, stats.get(g.id)) for g in groups],
+                         "next": None})
+
+
+async def group_detail(request: Request, group: Actor) -> dict[str, Any]:
+    ctx = _ctx(request)
+    async with ctx.pool.acquire() as conn:
+        stats = await group_store.stats(conn, [group.id])
+        details = await group_store.get(conn, group.id)
+        moderators = await group_store.moderators(conn, group.id)
+    view = group_view(group, stats.get(group.id), details)
+    view["moderators"] = [m.handle for m in moderators]
+    viewer = await actor_of(ctx, await current_account(request))
+    if viewer is not None:
+        from storage import follows as follow_store
+
+        async with ctx.pool.acquire() as conn:
+            follow = await follow_store.get(conn, viewer.id, group.id)
+        view["follow_state"] = follow.state if follow else "none"
+    return view
+
+
+async def get_group(request: Request) -> JSONResponse:
+    group = await group_service.find_group(_ctx(request), request.path_params["ref"])
+    return JSONResponse(await group_detail(request, group))
+
+
+async def list_threads(request: Request) -> JSONResponse:
+    ctx = _ctx(request)
+    group = await group_service.find_group(ctx, request.path_params["ref"])
+    page = page_request(request, (str, int))
+    before = None
+    if page.after is not None:
+        before = (datetime.fromisoformat(page.after[0]), int(page.after[1]))
+    async with ctx.pool.acquire() as conn:
+        threads = await post_store.threads_page(conn, group.id, limit=page.limit + 1,
+                                                before=before)
+        actors = await actors_for(conn, threads)
+    viewer = await actor_of(ctx, await current_account(request))
+    return JSONResponse(page_response(
+        threads, page,
+        key=lambda p: (p.last_activity_at.isoformat(), p.id),
+        render=lambda p: post_view(p, actors=actors, viewer=viewer),
+    ))
+
+
+async def create_thread(request: Request) -> JSONResponse:
+    ctx = _ctx(request)
+    author = await _me(request)
+    body = await read_json(request)
+    group = await group_service.find_group(ctx, request.path_params["ref"])
+    post = await post_service.create_thread(ctx, author=author, group=group,
+                                            title=body.get("title"), content=body.get("content"))
+    return JSONResponse(await post_with_replies(ctx, post, author), status_code=201)
+
+
+async def _post(request: Request) -> Any:
+    return await post_service.get_post(_ctx(request), path_int(request, "id"))
+
+
+async def get_post(request: Request) -> JSONResponse:
+    ctx = _ctx(request)
+    post = await _post(request)
+    if post.removed_at is not None and post.parent_id is None:
+        raise NotFound("this thread was removed by a moderator")
+    viewer = await actor_of(ctx, await current_account(request))
+    return JSONResponse(await post_with_replies(ctx, post, viewer))
+
+
+async def create_reply(request: Request) -> JSONResponse:
+    ctx = _ctx(request)
+    author = await _me(request)
+    body = await read_json(request)
+    parent = await _post(request)
+    post = await post_service.create_reply(ctx, author=author, parent=parent,
+                                           content=body.get("content"))
+    return JSONResponse(await post_with_replies(ctx, post, author), status_code=201)
+
+
+async def edit_post(request: Request) -> JSONResponse:
+    ctx = _ctx(request)
+    actor = await _me(request)
+    body = await read_json(request)
+    post = await _post(request)
+    updated = await post_service.edit_post(ctx, actor=actor, post=post, title=body.get("title"),
+                                           content=body.get("content"))
+    return JSONResponse(await post_with_replies(ctx, updated, actor))
+
+
+async def delete_post(request: Request) -> Response:
+    ctx = _ctx(request)
+    actor = await _me(request)
+    post = await _post(request)
+    await post_service.delete_post(ctx, actor=actor, post=post)
+    return Response(status_code=204)
+
+
+async def like(request: Request) -> JSONResponse:
+    ctx = _ctx(request)
+    actor = await _me(request)
+    post = await _post(request)
+    if request.method == "POST":
+        await post_service.like_post(ctx, actor=actor, post=post)
+    else:
+        await post_service.unlike_post(ctx, actor=actor, post=post)
+    fresh = await post_service.get_post(ctx, post.id)
+    async with ctx.pool.acquire() as conn:
+        liked = await post_store.liked_by(conn, actor.id, [post.id])
+    return JSONResponse({"id": fresh.id, "like_count": fresh.like_count,
+                         "liked": post.id in liked})
+
+
+routes = [
+    Route("/api/v1/groups", list_groups, methods=["GET"]),
+    Route("/api/v1/groups/{ref}", get_group, methods=["GET"]),
+    Route("/api/v1/groups/{ref}/threads", list_threads, methods=["GET"]),
+    Route("/api/v1/groups/{ref}/threads", create_thread, methods=["POST"]),
+    Route("/api/v1/posts/{id}", get_post, methods=["GET"]),
+    Route("/api/v1/posts/{id}", edit_post, methods=["PATCH"]),
+    Route("/api/v1/posts/{id}", delete_post, methods=["DELETE"]),
+    Route("/api/v1/posts/{id}/replies", create_reply, methods=["POST"]),
+    Route("/api/v1/posts/{id}/like", like, methods=["POST", "DELETE"]),
+]
+
+# --- OpenAPI --------------------------------------------------------------------------------
+
+_ACTOR = {"type": "object", "properties": {
+    "ap_id": {"type": "string"}, "handle": {"type": "string"}, "display_name": {"type": "string"},
+    "url": {"type": "string"}, "local": {"type": "boolean"}}}
+GROUP_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
+    "name": {"type": "string"}, "handle": {"type": "string"}, "title": {"type": "string"},
+    "summary": {"type": "string", "description": "sanitised HTML"},
+    "ap_id": {"type": "string"}, "url": {"type": "string"}, "local": {"type": "boolean"},
+    "thread_count": {"type": "integer"}, "follower_count": {"type": "integer"},
+    "follow_state": {"type": "string", "enum": ["none", "pending", "accepted"]},
+    "posting_restricted_to_mods": {"type": "boolean"}}}
+POST_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "ap_id": {"type": "string"}, "url": {"type": "string"},
+    "title": {"type": ["string", "null"]},
+    "content": {"type": "string", "description": "sanitised HTML"},
+    "source": {"type": "string", "description": "Markdown; only for the author"},
+    "author": _ACTOR, "group": GROUP_SCHEMA, "in_reply_to": {"type": ["integer", "null"]},
+    "thread_id": {"type": "integer"},
+    "published": {"type": "string", "format": "date-time"},
+    "updated": {"type": ["string", "null"], "format": "date-time"},
+    "like_count": {"type": "integer"}, "reply_count": {"type": "integer"},
+    "liked": {"type": "boolean"}, "locked": {"type": "boolean"}, "pinned": {"type": "boolean"},
+    "replies": {"type": "array", "items": {"type": "object"},
+                "description": "nested replies, each with its own replies"}}}
+_REF = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"},
+        "description": "group name, or name@host for a group on another instance"}
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_ERRORS = {"401": openapi_error("not logged in"), "403": openapi_error("not allowed"),
+           "404": openapi_error("not found"), "422": openapi_error("invalid input")}
+
+OPENAPI_PATHS: dict[str, Any] = {
+    "/api/v1/groups": {"get": {
+        "summary": "List topic groups (local and followed remote ones)",
+        "responses": {"200": openapi_json("groups", {"type": "object", "properties": {
+            "items": {"type": "array", "items": GROUP_SCHEMA}}})}}},
+    "/api/v1/groups/{ref}": {"get": {
+        "summary": "A group, with the caller's follow_state", "parameters": [_REF],
+        "responses": {"200": openapi_json("the group", GROUP_SCHEMA), **_ERRORS}}},
+    "/api/v1/groups/{ref}/threads": {
+        "get": {"summary": "Threads of a group: pinned first, then newest activity",
+                "parameters": [_REF, *PAGE_PARAMETERS],
+                "responses": {"200": openapi_json("a page of threads", {"type": "object"}),
+                              **_ERRORS}},
+        "post": {"summary": "Start a thread", "security": BEARER, "parameters": [_REF],
+                 "requestBody": openapi_body({"type": "object", "required": ["title", "content"],
+                                              "properties": {"title": {"type": "string"},
+                                                             "content": {"type": "string"}}}),
+                 "responses": {"201": openapi_json("the new thread", POST_SCHEMA), **_ERRORS}}},
+    "/api/v1/posts/{id}": {
+        "get": {"summary": "A post with its reply tree", "parameters": [_ID],
+                "responses": {"200": openapi_json("the post", POST_SCHEMA), **_ERRORS}},
+        "patch": {"summary": "Edit your post", "security": BEARER, "parameters": [_ID],
+                  "requestBody": openapi_body({"type": "object", "properties": {
+                      "title": {"type": "string"}, "content": {"type": "string"}}}),
+                  "responses": {"200": openapi_json("the post", POST_SCHEMA), **_ERRORS}},
+        "delete": {"summary": "Delete your post", "security": BEARER, "parameters": [_ID],
+                   "responses": {"204": {"description": "deleted"}, **_ERRORS}}},
+    "/api/v1/posts/{id}/replies": {"post": {
+        "summary": "Reply to a post", "security": BEARER, "parameters": [_ID],
+        "requestBody": openapi_body({"type": "object", "required": ["content"],
+                                     "properties": {"content": {"type": "string"}}}),
+        "responses": {"201": openapi_json("the reply", POST_SCHEMA), **_ERRORS}}},
+    "/api/v1/posts/{id}/like": {
+        "post": {"summary": "Like a post", "security": BEARER, "parameters": [_ID],
+                 "responses": {"200": openapi_json("like state", {"type": "object"}),
+                               **_ERRORS}},
+        "delete": {"summary": "Take back a like", "security": BEARER, "parameters": [_ID],
+                   "responses": {"200": openapi_json("like state", {"type": "object"}),
+                                 **_ERRORS}}},
+}

@@ -1,0 +1,305 @@
+"""Threads and replies (one table; a thread is a post without parent) and their likes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.rows import maybe_row, to_row
+
+
+@dataclass(frozen=True)
+class Post:
+    id: int
+    ap_id: str
+    local: bool
+    group_id: int | None
+    author_id: int
+    thread_id: int | None
+    parent_id: int | None
+    depth: int
+    type: str
+    title: str | None
+    content_html: str
+    source: str | None
+    source_media_type: str | None
+    language: str | None
+    summary: str | None
+    sensitive: bool
+    url: str | None
+    context_url: str | None
+    hashtags: list[str]
+    attachments: list[Any]
+    raw: dict[str, Any] | None
+    like_count: int
+    dislike_count: int
+    reply_count: int
+    locked: bool
+    pinned_at: datetime | None
+    removed_at: datetime | None
+    removed_reason: str | None
+    deleted_at: datetime | None
+    published: datetime
+    updated: datetime | None
+    last_activity_at: datetime
+
+    @property
+    def is_thread(self) -> bool:
+        return self.parent_id is None
+
+    @property
+    def visible(self) -> bool:
+        return self.deleted_at is None and self.removed_at is None
+
+
+
+INSERTABLE = (
+    "ap_id", "local", "group_id", "author_id", "thread_id", "parent_id", "depth", "type",
+    "title", "content_html", "source", "source_media_type", "language", "summary",
+    "sensitive", "url", "context_url", "hashtags", "attachments", "raw", "published",
+    "updated",
+)
+
+
+async def next_id(conn: Any) -> int:
+    """Reserve an id, so a local post's ActivityPub id can be written with the row."""
+    return int(await conn.fetchval("SELECT nextval('posts_id_seq')"))
+
+
+async def insert(conn: Any, values: dict[str, Any], *, post_id: int | None = None) -> Post:
+    """Insert a post; a thread gets thread_id = its own id. Updates the parent's counters."""
+    unknown = set(values) - set(INSERTABLE)
+    if unknown:
+        raise ValueError(f"not post columns: {sorted(unknown)}")
+    if post_id is None:
+        post_id = await next_id(conn)
+    values = dict(values)
+    if values.get("thread_id") is None:
+        values["thread_id"] = post_id
+    columns = ["id", *values]
+    params = [post_id, *values.values()]
+    placeholders = ", ".join(f"${i}" for i in range(1, len(params) + 1))
+    row = await conn.fetchrow(
+        f"INSERT INTO posts ({', '.join(columns)}) VALUES ({placeholders}) RETURNING *", *params
+    )
+    post = to_row(Post, row)
+    if post.parent_id is not None:
+        await conn.execute(
+            "UPDATE posts SET reply_count = reply_count + 1 WHERE id = $1", post.parent_id
+        )
+        await conn.execute(
+            "UPDATE posts SET last_activity_at = greatest(last_activity_at, $2) WHERE id = $1",
+            post.thread_id, post.published,
+        )
+    return post
+
+
+async def get(conn: Any, post_id: int) -> Post | None:
+    return maybe_row(Post, await conn.fetchrow("SELECT * FROM posts WHERE id = $1", post_id))
+
+
+async def by_ap_id(conn: Any, ap_id: str) -> Post | None:
+    return maybe_row(Post, await conn.fetchrow("SELECT * FROM posts WHERE ap_id = $1", ap_id))
+
+
+async def update_content(conn: Any, post_id: int, **values: Any) -> Post:
+    allowed = {"title", "content_html", "source", "source_media_type", "summary", "sensitive",
+               "language", "hashtags", "attachments", "raw", "updated"}
+    if set(values) - allowed:
+        raise ValueError(f"not editable: {sorted(set(values) - allowed)}")
+    if "updated" not in values:
+        values["updated"] = datetime.now().astimezone()
+    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
+    row = await conn.fetchrow(
+        f"UPDATE posts SET {sets} WHERE id = $1 RETURNING *", post_id, *values.values()
+    )
+    return to_row(Post, row)
+
+
+async def mark_deleted(conn: Any, post_id: int) -> None:
+    """The author deleted it: the content goes, a tombstone stays."""
+    await conn.execute(
+        "UPDATE posts SET deleted_at = coalesce(deleted_at, now()), content_html = '',"
+        " source = NULL, title = CASE WHEN parent_id IS NULL THEN title END,"
+        " attachments = '[]', raw = NULL WHERE id = $1",
+        post_id,
+    )
+
+
+async def thread_posts(conn: Any, thread_id: int) -> list[Post]:
+    """Every post of a thread, root first, then replies in order of creation."""
+    rows = await conn.fetch(
+        "SELECT * FROM posts WHERE thread_id = $1 ORDER BY (parent_id IS NOT NULL), id", thread_id
+    )
+    return [to_row(Post, r) for r in rows]
+
+
+async def threads_page(
+    conn: Any, group_id: int, *, limit: int, before: tuple[datetime, int] | None = None,
+    include_hidden: bool = False,
+) -> list[Post]:
+    """Threads of a group, pinned first on the first page, then newest activity first.
+
+    The cursor ``before`` is (last_activity_at, id) of the last thread on the previous page;
+    pinned threads are listed only on the first page.
+    """
+    hidden = "" if include_hidden else " AND deleted_at IS NULL AND removed_at IS NULL"
+    if before is None:
+        rows = await conn.fetch(
+            "SELECT * FROM posts WHERE group_id = $1 AND parent_id IS NULL" + hidden +
+            " ORDER BY (pinned_at IS NULL), pinned_at DESC, last_activity_at DESC, id DESC"
+            " LIMIT $2",
+            group_id, limit,
+        )
+    else:
+        rows = await conn.fetch(
+            "SELECT * FROM posts WHERE group_id = $1 AND parent_id IS NULL AND pinned_at IS NULL"
+            + hidden +
+            " AND (last_activity_at, id) < ($2, $3)"
+            " ORDER BY last_activity_at DESC, id DESC LIMIT $4",
+            group_id, before[0], before[1], limit,
+        )
+    return [to_row(Post, r) for r in rows]
+
+
+async def group_posts_page(conn: Any, group_id: int, *, limit: int, before_id: int | None,
+                           local_only: bool = False) -> list[Post]:
+    """All posts of a group, newest first (for the outbox)."""
+    rows = await conn.fetch(
+        "SELECT * FROM posts WHERE group_id = $1 AND deleted_at IS NULL AND removed_at IS NULL"
+        " AND ($2::bigint IS NULL OR id < $2) AND (NOT $4 OR local)"
+        " ORDER BY id DESC LIMIT $3",
+        group_id, before_id, limit, local_only,
+    )
+    return [to_row(Post, r) for r in rows]
+
+
+async def count_group_posts(conn: Any, group_id: int) -> int:
+    return int(await conn.fetchval(
+        "SELECT count(*) FROM posts WHERE group_id = $1 AND deleted_at IS NULL"
+        " AND removed_at IS NULL", group_id))
+
+
+async def pinned(conn: Any, group_id: int) -> list[Post]:
+    rows = await conn.fetch(
+        "SELECT * FROM posts WHERE group_id = $1 AND parent_id IS NULL AND pinned_at IS NOT NULL"
+        " AND deleted_at IS NULL AND removed_at IS NULL ORDER BY pinned_at DESC", group_id)
+    return [to_row(Post, r) for r in rows]
+
+
+async def count_local(conn: Any) -> int:
+    return int(await conn.fetchval(
+        "SELECT count(*) FROM posts WHERE local AND deleted_at IS NULL AND removed_at IS NULL"))
+
+
+# Likes ---------------------------------------------------------------------------------------
+
+async def add_like(conn: Any, post_id: int, actor_id: int, *, kind: str = "like",
+                   ap_id: str | None = None) -> bool:
+    """True when the like is new (a repeated like changes nothing)."""
+    inserted = await conn.fetchval(
+        "INSERT INTO likes (post_id, actor_id, kind, ap_id) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT DO NOTHING RETURNING id",
+        post_id, actor_id, kind, ap_id,
+    )
+    if inserted is None:
+        return False
+    column = "like_count" if kind == "like" else "dislike_count"
+    await conn.execute(f"UPDATE posts SET {column} = {column} + 1 WHERE id = $1", post_id)
+    return True
+
+
+async def remove_like(conn: Any, post_id: int, actor_id: int, *, kind: str = "like") -> str | None:
+    """Remove a like; returns its activity id ('' when it had none), None when there was none."""
+    row = await conn.fetchrow(
+        "DELETE FROM likes WHERE post_id = $1 AND actor_id = $2 AND kind = $3 RETURNING ap_id",
+        post_id, actor_id, kind,
+    )
+    if row is None:
+        return None
+    column = "like_count" if kind == "like" else "dislike_count"
+    await conn.execute(
+        f"UPDATE posts SET {column} = greatest({column} - 1, 0) WHERE id = $1", post_id
+    )
+    return str(row["ap_id"] or "")
+
+
+async def like_by_ap_id(conn: Any, ap_id: str) -> tuple[int, int, str] | None:
+    """(post_id, actor_id, kind) of a like by its activity id."""
+    row = await conn.fetchrow("SELECT post_id, actor_id, kind FROM likes WHERE ap_id = $1", ap_id)
+    return None if row is None else (row["post_id"], row["actor_id"], row["kind"])
+
+
+async def liked_by(conn: Any, actor_id: int, post_ids: list[int]) -> set[int]:
+    rows = await conn.fetch(
+        "SELECT post_id FROM likes WHERE actor_id = $1 AND kind = 'like'"
+        " AND post_id = ANY($2::bigint[])", actor_id, post_ids)
+    return {r["post_id"] for r in rows}
+
+
+# Read-only queries for the ActivityPub collections (keyset pages) ------------------------
+
+async def thread_ap_ids_page(conn: Any, thread_id: int, *, limit: int,
+                             before_id: int | None = None,
+                             after_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, ap_id) of a thread's posts, deleted ones included (they answer as Tombstones).
+
+    With ``after_id`` ascending from it, otherwise descending (below ``before_id``).
+    """
+    order = "ASC" if after_id is not None else "DESC"
+    rows = await conn.fetch(
+        "SELECT id, ap_id FROM posts WHERE thread_id = $1"
+        " AND ($2::bigint IS NULL OR id < $2) AND ($3::bigint IS NULL OR id > $3)"
+        f" ORDER BY id {order} LIMIT $4",
+        thread_id, before_id, after_id, limit,
+    )
+    return [(r["id"], r["ap_id"]) for r in rows]
+
+
+async def count_thread_posts(conn: Any, thread_id: int) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM posts WHERE thread_id = $1", thread_id))
+
+
+async def count_active_local_authors(conn: Any, since: datetime) -> int:
+    """Local people who posted since ``since`` (NodeInfo's activeMonth/activeHalfyear)."""
+    return int(await conn.fetchval(
+        "SELECT count(DISTINCT p.author_id) FROM posts p JOIN actors a ON a.id = p.author_id"
+        " WHERE p.local AND a.local AND a.type = 'Person' AND a.deleted_at IS NULL"
+        " AND p.published >= $1", since))
+
+
+# Outbox items: stored activities about posts whose post is still visible (or that name no
+# post). ``actor_id`` picks the sender, ``group_id`` the posts' group; ``embedded_only``
+# keeps activities whose object is an embedded document, not a bare id.
+_POST_ACTIVITIES_WHERE = (
+    " FROM activities a LEFT JOIN posts p ON p.id = a.post_id"
+    " WHERE a.public AND a.type = $1"
+    " AND ($2::bigint IS NULL OR a.actor_id = $2)"
+    " AND ($3::bigint IS NULL OR p.group_id = $3)"
+    " AND (NOT $4::boolean OR jsonb_typeof(a.payload -> 'object') = 'object')"
+    " AND p.deleted_at IS NULL AND p.removed_at IS NULL"
+)
+
+
+async def post_activities_page(
+    conn: Any, *, type_: str, limit: int, actor_id: int | None = None,
+    group_id: int | None = None, embedded_only: bool = False,
+    before_id: int | None = None, after_id: int | None = None,
+) -> list[tuple[int, dict[str, Any]]]:
+    """(activity row id, payload); ascending from ``after_id``, else descending."""
+    order = "ASC" if after_id is not None else "DESC"
+    rows = await conn.fetch(
+        "SELECT a.id, a.payload" + _POST_ACTIVITIES_WHERE +
+        " AND ($5::bigint IS NULL OR a.id < $5) AND ($6::bigint IS NULL OR a.id > $6)"
+        f" ORDER BY a.id {order} LIMIT $7",
+        type_, actor_id, group_id, embedded_only, before_id, after_id, limit,
+    )
+    return [(r["id"], r["payload"]) for r in rows]
+
+
+async def count_post_activities(conn: Any, *, type_: str, actor_id: int | None = None,
+                                group_id: int | None = None,
+                                embedded_only: bool = False) -> int:
+    return int(await conn.fetchval(
+        "SELECT count(*)" + _POST_ACTIVITIES_WHERE, type_, actor_id, group_id, embedded_only))
