@@ -22,6 +22,7 @@ RESERVED = frozenset({
     "actor", "admin", "api", "inbox", "outbox", "users", "groups", "posts", "static",
     "well-known", "healthz", "login", "logout", "signup", "settings", "search", "root",
     "administrator", "moderator", "support", "system", "instance", "nodeinfo",
+    "instance.actor", "tags", "feeds", "web", "me",
 })
 INSTANCE_ACTOR_NAME = "instance.actor"
 

@@ -16,13 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fedi import __version__
+from fedi import __version__, web
 from fedi.config import Settings
 from fedi.context import Context
 from fedi.errors import AppError
-from fedi.routes import api_accounts, api_admin_groups, api_forum, health, openapi
 from fedi.routes import activitypub as activitypub_routes
-from fedi.routes import wellknown
+from fedi.routes import api_accounts, api_admin_groups, api_forum, health, openapi, wellknown
+from fedi.worker import start_workers as start_worker_tasks
 from storage import create_pool
 
 log = logging.getLogger("fedi.app")
@@ -42,6 +42,7 @@ def collect_routes() -> list[Any]:
         *api_admin_groups.routes,
         *wellknown.routes,
         *activitypub_routes.routes,
+        *web.routes,
     ]
 
 
@@ -85,7 +86,8 @@ def create_app(settings: Settings, dsn: str, *, run_workers: bool | None = None)
     )
     app.state.settings = settings
     # Features append ``async def hook(ctx, run_workers) -> stopper | None`` here.
-    app.state.startup_hooks = []
+    app.state.startup_hooks = [start_worker_tasks]
+    web.install(app)  # page renderers for the shared URLs, limiters, HTML errors
     return app
 
 

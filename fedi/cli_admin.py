@@ -1,4 +1,4 @@
-"""``fedi user`` and ``fedi token``: account administration from the shell."""
+"""``fedi user``, ``fedi group`` and ``fedi token``: administration from the shell."""
 
 from __future__ import annotations
 
@@ -38,6 +38,28 @@ def register(sub: Any) -> None:
     listing = user_sub.add_parser("list", help="list accounts",
                                   description="List local accounts, oldest first.")
     listing.set_defaults(handler=_user_list)
+
+    group = sub.add_parser("group", help="manage topic groups",
+                           description="Create and list topic groups.")
+    group_sub = group.add_subparsers(dest="group_command", metavar="ACTION", required=True)
+    group_create = group_sub.add_parser(
+        "create", help="create a topic group",
+        description="Create a local topic group (an ActivityPub Group actor with its keys).",
+    )
+    group_create.add_argument("name", help="a-z, 0-9 and _, with . or - inside; used in "
+                                           "@name@host")
+    group_create.add_argument("--title", required=True, help="the title people see")
+    group_create.add_argument("--summary", default="", help="a description (Markdown)")
+    group_create.add_argument("--rules", default="", help="the group's rules (Markdown)")
+    group_create.add_argument("--language", default="de", help="language tag (default de)")
+    group_create.add_argument("--moderator", action="append", default=[],
+                              help="username of a local moderator (repeatable)")
+    group_create.add_argument("--restricted", action="store_true",
+                              help="only moderators may start threads")
+    group_create.set_defaults(handler=_group_create)
+    group_list = group_sub.add_parser("list", help="list groups",
+                                      description="List the topic groups known here.")
+    group_list.set_defaults(handler=_group_list)
 
     token = sub.add_parser("token", help="manage API tokens",
                            description="Create API tokens for accounts.")
@@ -148,4 +170,46 @@ def _token_create(args: argparse.Namespace, settings: Settings) -> int:
     if token is None:
         return _fail(f"no account named {args.username!r}")
     print(token)
+    return 0
+
+
+def _group_create(args: argparse.Namespace, settings: Settings) -> int:
+    from fedi.forum.groups import create_group
+    from storage import actors as actor_store
+
+    async def work(ctx: Context, conn: Any) -> Any:
+        moderators = []
+        for name in args.moderator:
+            actor = await actor_store.local_by_name(conn, name.strip().lstrip("@"), "Person")
+            if actor is None:
+                raise AppError(f"no local user named {name!r}", field="moderator")
+            moderators.append(actor)
+        return await create_group(
+            ctx, name=args.name, title=args.title, summary=args.summary, rules=args.rules,
+            language=args.language, posting_restricted_to_mods=args.restricted,
+            moderators=moderators,
+        )
+
+    try:
+        group = _run(settings, work)
+    except AppError as exc:
+        return _fail(exc.message)
+    print(f"created group !{group.username}@{settings.host} ({group.ap_id})")
+    return 0
+
+
+def _group_list(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import groups as group_store
+
+    async def work(ctx: Context, conn: Any) -> Any:
+        groups = await group_store.list_groups(conn)
+        return groups, await group_store.stats(conn, [g.id for g in groups])
+
+    groups, stats = _run(settings, work)
+    if not groups:
+        print("no groups yet: create one with `fedi group create`")
+        return 0
+    for g in groups:
+        threads = stats[g.id].thread_count if g.id in stats else 0
+        print(f"{g.handle}  {g.name or ''}  ({threads} threads)")
     return 0

@@ -381,8 +381,10 @@ class DeliveryQueue:
                     error=result.reason,
                 )
             if await instance_store.record_failure(conn, job.domain, now=now):
-                log.warning("%s failed on %d distinct days: marked unavailable",
-                            job.domain, instance_store.UNAVAILABLE_AFTER_DAYS)
+                parked = await delivery_store.park_domain(conn, job.domain)
+                log.warning("%s failed on %d distinct days: marked unavailable, %d deliveries"
+                            " parked until it answers or is reset", job.domain,
+                            instance_store.UNAVAILABLE_AFTER_DAYS, parked)
         log.info("delivery of %s to %s, attempt %d: %s", job.activity_ap_id, job.inbox_url,
                  attempt, result.reason)
 

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage.rows import to_row
 
 CHANNEL = "deliveries"  # NOTIFY channel: a new delivery is queued
 STATES = ("queued", "delivered", "failed", "gone", "cancelled")
+# next_attempt_at of rows parked while their host is unavailable (not 'infinity':
+# asyncpg reads that back as a naive datetime.max).
+PARKED = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -64,14 +67,19 @@ class DomainCounts:
 async def insert_many(
     conn: Any, activity_id: int, targets: Sequence[tuple[str, str]]
 ) -> int:
-    """Queue ``(inbox_url, domain)`` pairs for an activity; returns how many were new."""
+    """Queue ``(inbox_url, domain)`` pairs for an activity; returns how many were new.
+
+    Rows for a host that is unavailable are queued parked (see :func:`park_domain`).
+    """
     if not targets:
         return 0
     result: str = await conn.execute(
-        "INSERT INTO deliveries (activity_id, inbox_url, domain)"
-        " SELECT $1, t.inbox, t.domain FROM unnest($2::text[], $3::text[]) AS t(inbox, domain)"
+        "INSERT INTO deliveries (activity_id, inbox_url, domain, next_attempt_at)"
+        " SELECT $1, t.inbox, t.domain, CASE WHEN i.unavailable THEN $4 ELSE now() END"
+        " FROM unnest($2::text[], $3::text[]) AS t(inbox, domain)"
+        " LEFT JOIN instances i ON i.domain = t.domain"
         " ON CONFLICT (activity_id, inbox_url) DO NOTHING",
-        activity_id, [t[0] for t in targets], [t[1] for t in targets],
+        activity_id, [t[0] for t in targets], [t[1] for t in targets], PARKED,
     )
     return int(result.rsplit(" ", 1)[-1])
 
@@ -173,6 +181,17 @@ async def release(conn: Any, delivery_ids: Sequence[int], *, now: datetime) -> N
             " WHERE id = ANY ($1::bigint[]) AND state = 'queued'",
             list(delivery_ids), now,
         )
+
+
+async def park_domain(conn: Any, domain: str) -> int:
+    """Take a host's queued rows out of the due index's way while the host is
+    unavailable (claims would otherwise scan past them every time)."""
+    result: str = await conn.execute(
+        "UPDATE deliveries SET next_attempt_at = $2, updated_at = now()"
+        " WHERE domain = $1 AND state = 'queued'",
+        domain, PARKED,
+    )
+    return int(result.rsplit(" ", 1)[-1])
 
 
 async def for_activity(conn: Any, activity_id: int) -> list[Delivery]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from storage.deliveries import PARKED
 from storage.rows import maybe_row, to_row
 
 # Mastodon's rule (delivery_failure_tracker.rb): failures on this many distinct days
@@ -57,15 +58,25 @@ async def touch_nodeinfo(conn: Any, domain: str, *, fetched_at: datetime) -> Non
     )
 
 
+# Queued deliveries parked while their host was unavailable (deliveries.park_domain)
+# become due again when it is available.
+_UNPARK = (
+    "UPDATE deliveries SET next_attempt_at = coalesce($2::timestamptz, now()), updated_at = now()"
+    " WHERE domain = $1 AND state = 'queued' AND next_attempt_at = $3"
+)
+
+
 async def record_success(conn: Any, domain: str, *, now: datetime, scheme: str | None) -> None:
-    """A delivery worked: clear the failure record and remember the working scheme.
+    """The host answered (a delivery worked, or it sent us a verified request): clear
+    the failure record, remember the working scheme, resume parked deliveries.
 
     Many deliveries to one host succeed at the same moment; the WHERE skips the write
     (and the row churn) when nothing would change but a last_success_at younger than a
     minute, so last_success_at is exact to about a minute.
     """
-    await conn.execute(
-        "INSERT INTO instances (domain, signature_scheme, last_success_at) VALUES ($1, $2, $3)"
+    was_unavailable = await conn.fetchval(
+        "WITH before AS (SELECT unavailable FROM instances WHERE domain = $1)"
+        " INSERT INTO instances (domain, signature_scheme, last_success_at) VALUES ($1, $2, $3)"
         " ON CONFLICT (domain) DO UPDATE SET"
         " signature_scheme = coalesce(EXCLUDED.signature_scheme, instances.signature_scheme),"
         " last_success_at = EXCLUDED.last_success_at,"
@@ -74,9 +85,12 @@ async def record_success(conn: Any, domain: str, *, now: datetime, scheme: str |
         " OR cardinality(instances.failure_days) > 0 OR instances.last_success_at IS NULL"
         " OR instances.last_success_at < EXCLUDED.last_success_at - interval '1 minute'"
         " OR (EXCLUDED.signature_scheme IS NOT NULL"
-        "     AND instances.signature_scheme IS DISTINCT FROM EXCLUDED.signature_scheme)",
+        "     AND instances.signature_scheme IS DISTINCT FROM EXCLUDED.signature_scheme)"
+        " RETURNING coalesce((SELECT unavailable FROM before), false)",
         domain, scheme, now,
     )
+    if was_unavailable:
+        await conn.execute(_UNPARK, domain, now, PARKED)
 
 
 async def record_failure(
@@ -102,15 +116,14 @@ async def record_failure(
 
 
 async def reset_instance(conn: Any, domain: str) -> bool:
-    """An admin's reset: forget the failures and deliver to the host again.
-
-    Returns False when the host is not known.
-    """
+    """An admin's reset: forget the failures and deliver to the host again (parked
+    deliveries are due at once). Returns False when the host is not known."""
     result: str = await conn.execute(
         "UPDATE instances SET failure_days = '{}', failing_since = NULL, unavailable = false"
         " WHERE domain = $1",
         domain,
     )
+    await conn.execute(_UNPARK, domain, None, PARKED)
     return result != "UPDATE 0"
 
 

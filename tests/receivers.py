@@ -80,3 +80,7 @@ class Receiver:
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/{path:path}", self.inbox, methods=["POST"])])
+
+    def serve(self, port: int) -> Starlette:
+        """The app, as the ``live_server`` fixture builds it (the port is not needed)."""
+        return self.app()

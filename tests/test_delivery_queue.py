@@ -77,7 +77,7 @@ Start = Callable[[Callable[[int], Starlette]], Awaitable[LiveServer]]
 
 
 async def serve(live_server: Start, receiver: Receiver) -> str:
-    server = await live_server(lambda port: receiver.app())
+    server = await live_server(receiver.serve)
     return server.url
 
 
@@ -310,10 +310,13 @@ async def test_host_failing_on_seven_days_is_skipped_until_reset(
         assert instance.unavailable is (day == 6)
         clock.advance(2 * DAY)
     assert len(receiver.answers) == 7
+    parked = await delivery_row(ctx, first_row)
+    assert (parked.state, parked.next_attempt_at) == ("queued", delivery_store.PARKED)
 
     # Skipped: neither the old delivery nor a new one goes out.
     receiver.default = 202
-    second, _ = await enqueue(ctx, sender, [f"{url}/inbox"])
+    second, second_row = await enqueue(ctx, sender, [f"{url}/inbox"])
+    assert (await delivery_row(ctx, second_row)).next_attempt_at == delivery_store.PARKED
     clock.advance(10 * DAY)
     assert await run_once(ctx, clock=clock) == 0
     assert len(receiver.answers) == 7
@@ -326,6 +329,24 @@ async def test_host_failing_on_seven_days_is_skipped_until_reset(
     assert receiver.count(first) == 1 and receiver.count(second) == 1
     row = await delivery_row(ctx, first_row)
     assert (row.state, row.attempts) == ("delivered", 8)
+
+
+async def test_a_success_from_an_unavailable_host_resumes_its_deliveries(
+    ctx: Context, sender: Actor
+) -> None:
+    clock = FakeClock()
+    _, row_id = await enqueue(ctx, sender, ["https://dead.example/inbox"])
+    async with ctx.pool.acquire() as conn:
+        for day in range(7):
+            await instance_store.record_failure(conn, "dead.example", now=clock.now + day * DAY)
+        assert await delivery_store.park_domain(conn, "dead.example") == 1
+        # Another success on the same day (e.g. it sent us a verified request) clears it.
+        await instance_store.record_success(conn, "dead.example", now=clock.now, scheme=None)
+        instance = await instance_store.get(conn, "dead.example")
+    assert instance is not None
+    assert (instance.unavailable, instance.failure_days, instance.failing_since) == (
+        False, [], None)
+    assert (await delivery_row(ctx, row_id)).next_attempt_at == clock.now
 
 
 async def test_double_knock_and_the_scheme_is_remembered(
@@ -350,9 +371,9 @@ async def test_double_knock_and_the_scheme_is_remembered(
 # -- running workers -------------------------------------------------------------------
 
 
-async def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + seconds
     while not condition():
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
@@ -366,7 +387,7 @@ async def test_stopping_mid_fanout_and_restarting_delivers_each_exactly_once(
     receivers = [Receiver(keys), Receiver(keys), Receiver(keys, delay=0.15)]
     urls = [await serve(live_server, r) for r in receivers]
     inboxes = [f"{urls[i % 3]}/users/u{i}/inbox" for i in range(200)]
-    activity_id, row_id = await enqueue(ctx, sender, inboxes)
+    activity_id, _ = await enqueue(ctx, sender, inboxes)
 
     def total() -> int:
         return sum(r.total for r in receivers)
@@ -422,7 +443,7 @@ async def test_listen_notify_wakes_the_in_app_worker(
         # Let the worker's first (empty) claim pass, so only the NOTIFY can wake it soon.
         await asyncio.sleep(0.3)
         activity_id, _ = await enqueue(app_ctx, actor, [f"{url}/inbox"])
-        await wait_for(lambda: receiver.count(activity_id) == 1, timeout=15)
+        await wait_for(lambda: receiver.count(activity_id) == 1, seconds=15)
 
 
 async def test_no_workers_when_the_app_says_so(pool: asyncpg.Pool) -> None:

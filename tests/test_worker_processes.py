@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -58,15 +59,17 @@ async def test_two_worker_processes_deliver_each_activity_exactly_once(
                                          name="Rathaus")
     assert actor.public_key_id and actor.public_key_pem
     receivers = [Receiver({actor.public_key_id: actor.public_key_pem}) for _ in range(2)]
-    urls = [(await live_server(lambda port, r=r: r.app())).url for r in receivers]
+    urls = [(await live_server(receiver.serve)).url for receiver in receivers]
 
     async def enqueue(numbers: range) -> list[str]:
-        ids = []
+        ids: list[str] = []
         async with ctx.pool.acquire() as conn, conn.transaction():
             for n in numbers:
-                activity = {"id": new_activity_id(ctx), "type": "Create", "actor": actor.ap_id,
-                            "object": {"id": f"{ctx.settings.base_url}/posts/{n}",
-                                       "type": "Note", "content": f"Nr. {n}"}}
+                activity: dict[str, Any] = {
+                    "id": new_activity_id(ctx), "type": "Create", "actor": actor.ap_id,
+                    "object": {"id": f"{ctx.settings.base_url}/posts/{n}", "type": "Note",
+                               "content": f"Nr. {n}"},
+                }
                 await enqueue_activity(conn, ctx, actor=actor, activity=activity,
                                        inboxes=[f"{urls[n % 2]}/inbox"])
                 ids.append(activity["id"])
@@ -90,7 +93,7 @@ async def test_two_worker_processes_deliver_each_activity_exactly_once(
         for worker in workers:
             if worker.returncode is None:
                 worker.send_signal(signal.SIGTERM)
-        codes = []
+        codes: list[int | str] = []
         for worker in workers:
             try:
                 codes.append(await asyncio.wait_for(worker.wait(), timeout=20))

@@ -10,7 +10,7 @@ Markdown body (Lemmy-style software shows title and body once); every object car
 from __future__ import annotations
 
 import html
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from activitypub.keys import public_key_json
@@ -27,6 +27,8 @@ CONTEXT: list[Any] = [
     {
         "lemmy": "https://join-lemmy.org/ns#",
         "toot": "http://joinmastodon.org/ns#",
+        "ostatus": "http://ostatus.org#",
+        "conversation": "ostatus:conversation",
         "sensitive": "as:sensitive",
         "Hashtag": "as:Hashtag",
         "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
@@ -43,7 +45,7 @@ CONTEXT: list[Any] = [
 def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone().isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def with_context(doc: dict[str, Any]) -> dict[str, Any]:
@@ -72,6 +74,8 @@ def actor_document(actor: Actor, *, ed25519_multibase: str | None, summary_sourc
     }
     if actor.summary:
         doc["summary"] = actor.summary
+    if actor.icon_url:
+        doc["icon"] = {"type": "Image", "url": actor.icon_url}
     if summary_source:
         doc["source"] = {"content": summary_source, "mediaType": "text/markdown"}
     if ed25519_multibase:
@@ -108,7 +112,12 @@ def note_document(post: Post, *, author: Actor, group: Actor | None, parent_ap_i
     cc: list[str] = []
     tags: list[dict[str, Any]] = []
     if group is not None:
-        cc = [group.ap_id]
+        if group.local:
+            cc = [group.ap_id]
+        else:
+            # Into a group elsewhere the group is a primary recipient, as Lemmy sends
+            # community posts (to: [community, Public]); its server announces the post.
+            to = [group.ap_id, PUBLIC]
         if group.followers_url:
             cc.append(group.followers_url)
         tags.append({"type": "Mention", "href": group.ap_id, "name": "@" + group.handle})

@@ -1,12 +1,30 @@
-"""Topic groups: creating, finding and describing them."""
+"""Topic groups: creating, finding and describing them.
+
+:func:`find_group` also finds groups on other instances (``name@host`` or the actor's
+URL): an unknown one is looked up (WebFinger, then the actor document), cached, and
+given a ``groups`` row so it lists and counts like ours.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
+from activitypub.errors import (
+    FetchStatusError,
+    InvalidObject,
+    NotActivityPub,
+    OriginMismatch,
+    ProtocolError,
+    UnsafeAddress,
+    WebFingerError,
+)
+from activitypub.webfinger import parse_handle
 from fedi.actors import check_name, create_local_actor
 from fedi.context import Context
-from fedi.errors import NotFound, ValidationFailed
+from fedi.errors import AppError, BadGateway, NotFound, ValidationFailed
+from fedi.federation import remote
 from fedi.forum.markup import render_markdown
 from storage import actors as actor_store
 from storage import groups as group_store
@@ -83,11 +101,73 @@ def split_ref(ref: str, own_host: str) -> tuple[str, str]:
     return name.lower(), host.lower()
 
 
+def remote_lookup_error(exc: ProtocolError, what: str) -> AppError:
+    """A failed remote lookup as the answer the API gives: 404 when the host says there
+    is no such thing, 422 for an address we must not contact, 502 when the host could
+    not be reached or sent something unusable."""
+    if isinstance(exc, WebFingerError) or (
+        isinstance(exc, FetchStatusError) and exc.status in (404, 410)
+    ):
+        return NotFound(f"no such group at that host: {what} ({exc.reason})",
+                        code="remote_not_found")
+    if isinstance(exc, UnsafeAddress):
+        return ValidationFailed(f"{what} is on a host we do not contact: {exc.reason}",
+                                field="ref")
+    if isinstance(exc, InvalidObject | NotActivityPub | OriginMismatch):
+        return BadGateway(f"{what} did not answer with a usable group document: {exc.reason}")
+    return BadGateway(f"could not reach the host of {what}: {exc.reason}")
+
+
 async def find_group(ctx: Context, ref: str) -> Actor:
-    """A group we know by ``name`` or ``name@host``; NotFound otherwise."""
-    name, host = split_ref(ref, ctx.settings.host)
+    """A group by ``name``, ``name@host`` or actor URL; a remote one unknown here is looked
+    up and cached. NotFound when there is none, BadGateway when its host fails."""
+    own_host = ctx.settings.host.lower()
+    value = ref.strip()
+    if value.startswith(("https://", "http://")):
+        if urlsplit(value).netloc.lower() == own_host:
+            async with ctx.pool.acquire() as conn:
+                actor = await actor_store.by_ap_id(conn, value)
+            return _live_group(actor, value)
+        return await _remote_group(ctx, value, lambda: remote.resolve_actor(ctx, value))
+    name, host = split_ref(value, own_host)
     async with ctx.pool.acquire() as conn:
         actor = await actor_store.by_handle(conn, name, host)
+    if host == own_host or (actor is not None and actor.type == "Group"
+                            and actor.deleted_at is None):
+        return await _ensure_group_row(ctx, _live_group(actor, f"{name}@{host}"))
+    try:
+        parse_handle(f"{name}@{host}")
+    except WebFingerError:
+        raise ValidationFailed(f"{ref!r} is not a group name or name@host",
+                               field="ref") from None
+    return await _remote_group(ctx, f"{name}@{host}",
+                               lambda: remote.resolve_handle(ctx, f"{name}@{host}"))
+
+
+def _live_group(actor: Actor | None, what: str) -> Actor:
     if actor is None or actor.type != "Group" or actor.deleted_at is not None:
-        raise NotFound(f"no group {name}@{host} is known here")
+        raise NotFound(f"no group {what} is known here")
+    return actor
+
+
+async def _remote_group(ctx: Context, what: str,
+                        resolve: Callable[[], Awaitable[Actor]]) -> Actor:
+    try:
+        actor = await resolve()
+    except ProtocolError as exc:
+        raise remote_lookup_error(exc, what) from None
+    if actor.deleted_at is not None:
+        raise NotFound(f"the group {what} has been deleted")
+    if actor.type != "Group":
+        raise ValidationFailed(f"{what} is a {actor.type}, not a group", field="ref",
+                               code="not_a_group")
+    return await _ensure_group_row(ctx, actor)
+
+
+async def _ensure_group_row(ctx: Context, actor: Actor) -> Actor:
+    """Remote groups get their ``groups`` row on first sight (posts reference it)."""
+    if not actor.local:
+        async with ctx.pool.acquire() as conn:
+            if await group_store.get(conn, actor.id) is None:
+                await group_store.insert(conn, actor.id)
     return actor

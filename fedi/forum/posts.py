@@ -69,8 +69,11 @@ async def _publish(conn: Any, ctx: Context, *, author: Actor, group: Actor | Non
     if group is not None and not group.local and group.delivery_inbox:
         inboxes.append(group.delivery_inbox)
     if group is not None and group.local:
+        # No inbox is skipped: a server that follows the group needs the group's Announce
+        # to file a reply there, even when it also gets the Create directly because the
+        # parent's author lives there (both are idempotent by id).
         inboxes += await relay(conn, ctx, group=group, inner=inner, author=author,
-                               object_id=object_id, post_id=post.id, skip_inboxes=inboxes)
+                               object_id=object_id, post_id=post.id)
     await enqueue_activity(conn, ctx, actor=author, activity=inner, inboxes=inboxes,
                            post_id=post.id)
 

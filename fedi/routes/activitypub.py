@@ -32,7 +32,6 @@ from fedi.negotiation import (
     activity_response,
     html_page_for,
     html_response,
-    minimal_page,
     request_wants_activitypub,
 )
 from fedi.urls import Urls

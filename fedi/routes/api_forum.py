@@ -25,6 +25,7 @@ from fedi.context import Context
 from fedi.errors import NotFound
 from fedi.forum import groups as group_service
 from fedi.forum import posts as post_service
+from fedi.forum import remote_groups
 from fedi.forum.views import actors_for, group_view, post_view, post_with_replies
 from storage import actors as actor_store
 from storage import groups as group_store
@@ -169,6 +170,19 @@ async def like(request: Request) -> JSONResponse:
                          "liked": post.id in liked})
 
 
+async def follow_group(request: Request) -> JSONResponse:
+    """Join a group: a local one at once, a remote one by a Follow (pending until the
+    group accepts; GET shows ``follow_state``)."""
+    ctx = _ctx(request)
+    user = await _me(request)
+    group = await group_service.find_group(ctx, request.path_params["ref"])
+    if request.method == "POST":
+        await remote_groups.follow_group(ctx, user=user, group=group)
+    else:
+        await remote_groups.unfollow_group(ctx, user=user, group=group)
+    return JSONResponse(await group_detail(request, group))
+
+
 routes = [
     Route("/api/v1/groups", list_groups, methods=["GET"]),
     Route("/api/v1/groups/{ref}", get_group, methods=["GET"]),
@@ -179,6 +193,7 @@ routes = [
     Route("/api/v1/posts/{id}", delete_post, methods=["DELETE"]),
     Route("/api/v1/posts/{id}/replies", create_reply, methods=["POST"]),
     Route("/api/v1/posts/{id}/like", like, methods=["POST", "DELETE"]),
+    Route("/api/v1/groups/{ref}/follow", follow_group, methods=["POST", "DELETE"]),
 ]
 
 # --- OpenAPI --------------------------------------------------------------------------------
@@ -250,5 +265,18 @@ OPENAPI_PATHS: dict[str, Any] = {
                                **_ERRORS}},
         "delete": {"summary": "Take back a like", "security": BEARER, "parameters": [_ID],
                    "responses": {"200": openapi_json("like state", {"type": "object"}),
+                                 **_ERRORS}}},
+    "/api/v1/groups/{ref}/follow": {
+        "post": {"summary": "Follow (join) a group; a remote one by name@host gets a Follow "
+                            "and is pending until it accepts",
+                 "security": BEARER, "parameters": [_REF],
+                 "responses": {"200": openapi_json("the group with follow_state", GROUP_SCHEMA),
+                               "502": openapi_error("the group's host could not be reached"),
+                               **_ERRORS}},
+        "delete": {"summary": "Unfollow (leave) a group", "security": BEARER,
+                   "parameters": [_REF],
+                   "responses": {"200": openapi_json("the group with follow_state",
+                                                     GROUP_SCHEMA),
+                                 "502": openapi_error("the group's host could not be reached"),
                                  **_ERRORS}}},
 }

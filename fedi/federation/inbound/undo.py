@@ -1,0 +1,40 @@
+"""Undo: of a Follow, a Like or a Dislike. The Undo must come from the actor of what it
+undoes; a bare id is looked up as a Follow, then as a Like."""
+
+from __future__ import annotations
+
+from activitypub import vocab
+from fedi.context import Context
+from fedi.federation.inbound.follow import undo_follow
+from fedi.federation.inbound.likes import undo_like
+from fedi.federation.inbound.outcomes import Ignored, Refused
+from storage import follows as follow_store
+from storage import posts as post_store
+from storage.inbox import InboxActivity
+
+
+async def handle_undo(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
+    inner = activity.object
+    if isinstance(inner, vocab.Activity):
+        if inner.actor != activity.actor:
+            raise Refused(f"{activity.actor} cannot undo an activity of {inner.actor}")
+        if inner.type == "Follow":
+            await undo_follow(ctx, activity, inner.id, inner.object_id)
+        elif inner.type in ("Like", "Dislike"):
+            await undo_like(ctx, activity, like_id=inner.id, object_id=inner.object_id,
+                            kind=inner.type.lower())
+        else:
+            raise Ignored(f"an Undo of a {inner.type} is not supported")
+        return
+    undone = activity.object_id
+    if undone is None or (inner is not None and not isinstance(inner, str)):
+        raise Ignored("the Undo names no activity")
+    async with ctx.pool.acquire() as conn:
+        is_follow = await follow_store.by_ap_id(conn, undone) is not None
+        is_like = await post_store.like_by_ap_id(conn, undone) is not None
+    if is_follow:
+        await undo_follow(ctx, activity, undone, None)
+    elif is_like:
+        await undo_like(ctx, activity, like_id=undone, object_id=None, kind=None)
+    else:
+        raise Ignored(f"{undone} is no follow or like known here")

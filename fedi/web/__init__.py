@@ -1,0 +1,26 @@
+"""The web forum: German-first, accessible server-rendered pages (Jinja2, gettext).
+
+``routes`` go into the app's route table; ``install(app)`` registers the page renderers
+for the URLs shared with ActivityPub, the rate limiters and HTML error pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fedi.web.account_pages import default_limits
+from fedi.web.common import html_error_handlers
+from fedi.web.pages import HTML_PAGES
+from fedi.web.routes import routes
+
+__all__ = ["install", "routes"]
+
+
+def install(app: Any) -> None:
+    """Register the forum's pages, limiters and error pages on ``app`` (a Starlette app)."""
+    pages = getattr(app.state, "html_pages", None)
+    if pages is None:
+        pages = app.state.html_pages = {}
+    pages.update(HTML_PAGES)
+    app.state.web_limits = default_limits()
+    html_error_handlers(app)

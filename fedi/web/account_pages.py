@@ -1,0 +1,138 @@
+"""Sign-up, log-in, log-out and the language switch.
+
+Sign-up and log-in are rate limited per client address (``app.state.web_limits``, an
+in-memory :class:`~fedi.web.ratelimit.RateLimiter` per action).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fedi.errors import AppError, TooManyRequests
+from fedi.forum import accounts
+from fedi.web.common import ctx_of, field_errors, read_form, text, web_endpoint
+from fedi.web.i18n import LANGUAGES
+from fedi.web.ratelimit import RateLimiter
+from fedi.web.render import LANG_COOKIE, page, redirect, safe_next
+from fedi.web.session import current_viewer, end_session, start_session
+
+LOGIN_LIMIT = (10, 300.0)     # attempts per window (seconds) and address
+SIGNUP_LIMIT = (5, 3600.0)
+LANG_COOKIE_AGE = 365 * 24 * 3600
+
+
+def default_limits() -> dict[str, RateLimiter]:
+    return {"login": RateLimiter(*LOGIN_LIMIT), "signup": RateLimiter(*SIGNUP_LIMIT)}
+
+
+def _rate_wait(request: Request, action: str) -> float | None:
+    """Count an attempt; the seconds to wait when the address has used up its limit."""
+    limiter: RateLimiter = request.app.state.web_limits[action]
+    address = request.client.host if request.client else "unknown"
+    return limiter.hit(address)
+
+
+async def _rate_limited(request: Request, template: str, wait: float,
+                        context: dict[str, object]) -> Response:
+    error = TooManyRequests("Too many attempts. Please wait a few minutes and try again.")
+    response = await page(request, template, {**context, "errors": field_errors(request, error)},
+                          status=429)
+    response.headers["Retry-After"] = str(int(wait))
+    return response
+
+
+# Sign-up ----------------------------------------------------------------------------------
+
+_SIGNUP_FIELDS = ("username", "display_name", "email", "reason")
+
+
+@web_endpoint
+async def signup_form(request: Request) -> Response:
+    async with ctx_of(request).pool.acquire() as conn:
+        mode = await accounts.get_registration_mode(conn)
+    return await page(request, "signup.html", {"mode": mode, "values": {}, "errors": {}})
+
+
+@web_endpoint
+async def signup(request: Request) -> Response:
+    ctx = ctx_of(request)
+    form = await read_form(request)
+    values = {name: text(form, name) for name in _SIGNUP_FIELDS}
+    async with ctx.pool.acquire() as conn:
+        mode = await accounts.get_registration_mode(conn)
+        wait = _rate_wait(request, "signup")
+        if wait is not None:
+            return await _rate_limited(request, "signup.html", wait,
+                                       {"mode": mode, "values": values})
+        try:
+            account = await accounts.register(
+                conn, ctx, username=values["username"], email=values["email"],
+                password=text(form, "password"), display_name=values["display_name"],
+                reason=values["reason"] or None,
+            )
+        except AppError as exc:
+            return await page(request, "signup.html", {
+                "mode": mode, "values": values, "errors": field_errors(request, exc),
+            }, status=exc.status)
+    if account.status != "active":
+        return redirect(request, "/", flash="pending")
+    response = redirect(request, "/", flash="signed_up")
+    await start_session(request, response, account)
+    return response
+
+
+# Log-in and log-out -----------------------------------------------------------------------
+
+@web_endpoint
+async def login_form(request: Request) -> Response:
+    next_path = safe_next(request.query_params.get("next"))
+    return await page(request, "login.html", {"next": next_path, "values": {}, "errors": {}})
+
+
+@web_endpoint
+async def login(request: Request) -> Response:
+    ctx = ctx_of(request)
+    form = await read_form(request)
+    values = {"username": text(form, "username")}
+    next_path = safe_next(text(form, "next"))
+    wait = _rate_wait(request, "login")
+    if wait is not None:
+        return await _rate_limited(request, "login.html", wait,
+                                   {"next": next_path, "values": values})
+    try:
+        async with ctx.pool.acquire() as conn:
+            account = await accounts.authenticate(conn, values["username"],
+                                                  text(form, "password"))
+    except AppError as exc:
+        return await page(request, "login.html", {
+            "next": next_path, "values": values, "errors": field_errors(request, exc),
+        }, status=exc.status)
+    response = redirect(request, next_path, flash="logged_in")
+    await start_session(request, response, account)
+    return response
+
+
+@web_endpoint
+async def logout(request: Request) -> Response:
+    await read_form(request)
+    response = redirect(request, "/", flash="logged_out")
+    if await current_viewer(request) is not None:
+        await end_session(request, response)
+    return response
+
+
+# Language switch --------------------------------------------------------------------------
+
+@web_endpoint
+async def switch_language(request: Request) -> Response:
+    """GET /language/{lang}?next=/path: a plain link, no form, so it works anywhere.
+
+    Changing the language changes no data, so it needs no CSRF token.
+    """
+    lang = request.path_params["lang"]
+    response = redirect(request, safe_next(request.query_params.get("next")))
+    if lang in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=LANG_COOKIE_AGE, httponly=True,
+                            secure=ctx_of(request).settings.https, samesite="lax", path="/")
+    return response

@@ -1,0 +1,123 @@
+"""Pieces every web route uses: the context, forms with CSRF, log-in gates, error pages."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fedi.context import Context
+from fedi.errors import AppError, NotFound
+from fedi.web.render import current_path, page, redirect, translate
+from fedi.web.session import Viewer, check_csrf, current_viewer
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+MAX_FORM_FIELDS = 50
+
+
+class LoginRequired(Exception):
+    """Raised by :func:`require_viewer`; answered with a redirect to the log-in page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def ctx_of(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+async def require_viewer(request: Request, next_path: str | None = None) -> Viewer:
+    viewer = await current_viewer(request)
+    if viewer is None:
+        raise LoginRequired(next_path or current_path(request))
+    return viewer
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form after the CSRF check (403 without a valid token)."""
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    check_csrf(request, form)
+    return form
+
+
+def text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    # NUL cannot be stored in PostgreSQL text; dropping it beats a 500.
+    return value.replace("\x00", "") if isinstance(value, str) else ""
+
+
+def int_param(value: str | None) -> int | None:
+    if value is None or not value.isdigit() or len(value) > 18:
+        return None
+    return int(value)
+
+
+def field_errors(request: Request, exc: AppError) -> dict[str, str]:
+    """A service error as {field: translated message}; '' holds errors of no field."""
+    return {exc.field or "": translate(request, exc.message)}
+
+
+async def error_page(request: Request, exc: AppError) -> Response:
+    return await page(request, "error.html", {
+        "status": exc.status, "message": translate(request, exc.message),
+    }, status=exc.status)
+
+
+def web_endpoint(handler: Endpoint) -> Endpoint:
+    """Errors as HTML pages; a missing log-in as a redirect to the log-in page."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except LoginRequired as exc:
+            return redirect(request, "/login?next=" + quote(exc.next_path, safe=""))
+        except AppError as exc:
+            return await error_page(request, exc)
+
+    return endpoint
+
+
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page (not the API, not an ActivityPub or JSON client)."""
+    from fedi.negotiation import request_wants_activitypub
+
+    if request.url.path.startswith(("/api/", "/.well-known/", "/nodeinfo")):
+        return False
+    return "text/html" in request.headers.get("accept", "") and not request_wants_activitypub(
+        request)
+
+
+def html_error_handlers(app: Any) -> None:
+    """Wrap the app's JSON error handlers: browsers get an HTML page with the same status."""
+    for exc_type in (AppError, HTTPException):
+        json_handler = app.exception_handlers.get(exc_type)
+        if json_handler is None:
+            continue
+
+        async def handler(request: Request, exc: Exception,
+                          json_handler: Any = json_handler) -> Response:
+            if not wants_html(request):
+                return await json_handler(request, exc)  # type: ignore[no-any-return]
+            if isinstance(exc, HTTPException):
+                exc = _http_as_app_error(exc)
+            assert isinstance(exc, AppError)
+            return await error_page(request, exc)
+
+        app.exception_handlers[exc_type] = handler
+
+
+def _http_as_app_error(exc: HTTPException) -> AppError:
+    if exc.status_code == 404:
+        return NotFound("This page does not exist.")
+    error = AppError(str(exc.detail))
+    error.status = exc.status_code
+    return error

@@ -1,0 +1,262 @@
+"""The pages people read: start page, group, thread, profile, search.
+
+Group, thread and profile pages live at the ActivityPub ids (/groups/{name}, /posts/{id},
+/users/{name}); ``fedi.routes.activitypub`` calls the renderers registered in
+``app.state.html_pages`` for browsers (see :data:`HTML_PAGES`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from fedi.errors import AppError, Gone, NotFound
+from fedi.forum import groups as group_service
+from fedi.forum.markup import html_to_text, render_markdown
+from fedi.forum.views import actors_for
+from fedi.negotiation import HtmlPage
+from fedi.web import queries
+from fedi.web.common import ctx_of, error_page, web_endpoint
+from fedi.web.render import page
+from fedi.web.session import current_viewer
+from storage import accounts as account_store
+from storage import actors as actor_store
+from storage import follows as follow_store
+from storage import groups as group_store
+from storage import posts as post_store
+from storage.actors import Actor
+from storage.posts import Post
+
+THREADS_PER_PAGE = 25
+SEARCH_MAX = 200
+DESCRIPTION_SETTING = "instance_description"
+
+
+def group_path(group: Actor) -> str:
+    return f"/groups/{group.username}" if group.local else f"/g/{group.handle}"
+
+
+def thread_path(post: Post) -> str:
+    thread_id = post.thread_id or post.id
+    if post.parent_id is None:
+        return f"/posts/{thread_id}"
+    return f"/posts/{thread_id}#post-{post.id}"
+
+
+def excerpt(content_html: str, length: int = 240) -> str:
+    text = " ".join(html_to_text(content_html).split())
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+# Start page -------------------------------------------------------------------------------
+
+@web_endpoint
+async def start(request: Request) -> Response:
+    return await start_page(request)
+
+
+async def start_page(request: Request, *, values: dict[str, str] | None = None,
+                     errors: dict[str, str] | None = None, status: int = 200) -> Response:
+    ctx = ctx_of(request)
+    async with ctx.pool.acquire() as conn:
+        groups = await group_store.list_groups(conn)
+        stats = await group_store.stats(conn, [g.id for g in groups])
+        description = await account_store.get_setting(conn, DESCRIPTION_SETTING)
+    return await page(request, "index.html", {
+        "description": description if isinstance(description, str) else None,
+        "local_groups": [g for g in groups if g.local],
+        "remote_groups": [g for g in groups if not g.local],
+        "stats": stats,
+        "group_path": group_path,
+        "values": values or {},
+        "errors": errors or {},
+    }, status=status)
+
+
+# Group page -------------------------------------------------------------------------------
+
+def _cursor(value: str | None) -> tuple[datetime, int] | None:
+    """``after=<iso time>~<id>`` of the last thread on the previous page; bad ones -> None."""
+    if not value or "~" not in value:
+        return None
+    when, _, ident = value.rpartition("~")
+    try:
+        return datetime.fromisoformat(when), int(ident)
+    except ValueError:
+        return None
+
+
+async def group_page(request: Request, group: Actor) -> Response:
+    ctx = ctx_of(request)
+    if group.deleted_at is not None:
+        raise Gone("This group has been deleted.")
+    viewer = await current_viewer(request)
+    before = _cursor(request.query_params.get("after"))
+    async with ctx.pool.acquire() as conn:
+        threads = await post_store.threads_page(conn, group.id, limit=THREADS_PER_PAGE + 1,
+                                                before=before)
+        actors = await actors_for(conn, threads)
+        stats = (await group_store.stats(conn, [group.id])).get(group.id)
+        details = await group_store.get(conn, group.id)
+        follow = (await follow_store.get(conn, viewer.actor.id, group.id)
+                  if viewer is not None else None)
+        may_post = viewer is not None and (
+            not group.posting_restricted_to_mods
+            or await group_store.is_moderator(conn, group.id, viewer.actor.id))
+    next_after = None
+    if len(threads) > THREADS_PER_PAGE:
+        threads = threads[:THREADS_PER_PAGE]
+        last = threads[-1]
+        next_after = f"{last.last_activity_at.isoformat()}~{last.id}"
+    rules = render_markdown(details.rules_source) if details and details.rules_source else ""
+    return await page(request, "group.html", {
+        "group": group,
+        "path": group_path(group),
+        "threads": threads,
+        "actors": actors,
+        "stats": stats,
+        "language": details.language if details else None,
+        "rules_html": rules,
+        "follow": follow,
+        "may_post": may_post,
+        "first_page": before is None,
+        "next_after": next_after,
+    })
+
+
+@web_endpoint
+async def group_by_ref(request: Request) -> Response:
+    """/g/{name@host}: any group we know, remote ones included."""
+    ctx = ctx_of(request)
+    name, host = group_service.split_ref(request.path_params["ref"], ctx.settings.host)
+    # Only groups known here: a page view must not make us look up other servers.
+    async with ctx.pool.acquire() as conn:
+        group = await actor_store.by_handle(conn, name, host)
+    if group is None or group.type != "Group":
+        raise NotFound("This group does not exist here.")
+    if group.local:
+        return RedirectResponse(f"/groups/{group.username}", status_code=301)
+    return await group_page(request, group)
+
+
+# Thread page ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TreeItem:
+    """One step through the reply tree: open a reply (``post`` set) or close one."""
+
+    post: Post | None
+    children: int
+
+
+def flatten_replies(posts: list[Post], root_id: int) -> list[TreeItem]:
+    """The replies below ``root_id`` in display order, as open/close steps.
+
+    Iterative on purpose: a chain of hundreds of replies must not hit Python's or
+    Jinja's recursion limits, which a recursive macro would.
+    """
+    children: dict[int, list[Post]] = {}
+    for post in posts:
+        if post.parent_id is not None:
+            children.setdefault(post.parent_id, []).append(post)
+    items: list[TreeItem] = []
+    stack: list[tuple[Post, bool]] = [(p, False) for p in reversed(children.get(root_id, []))]
+    while stack:
+        post, closing = stack.pop()
+        kids = children.get(post.id, [])
+        if closing:
+            items.append(TreeItem(None, len(kids)))
+            continue
+        items.append(TreeItem(post, len(kids)))
+        stack.append((post, True))
+        stack.extend((kid, False) for kid in reversed(kids))
+    return items
+
+
+async def thread_page(request: Request, post: Post) -> Response:
+    if post.parent_id is not None:
+        # A reply's id opens its thread at the reply.
+        return RedirectResponse(thread_path(post), status_code=303)
+    ctx = ctx_of(request)
+    viewer = await current_viewer(request)
+    if post.removed_at is not None:
+        raise Gone("This thread was removed by the moderators.")
+    async with ctx.pool.acquire() as conn:
+        posts = await post_store.thread_posts(conn, post.id)
+        actors = await actors_for(conn, posts)
+        liked = (await post_store.liked_by(conn, viewer.actor.id, [p.id for p in posts])
+                 if viewer is not None else set())
+    group = actors.get(post.group_id) if post.group_id else None
+    return await page(request, "thread.html", {
+        "root": post,
+        "group": group,
+        "group_path": group_path(group) if group else None,
+        "items": flatten_replies(posts, post.id),
+        "reply_count": len(posts) - 1,
+        "actors": actors,
+        "liked": liked,
+        "may_reply": viewer is not None and not post.locked and post.visible,
+    })
+
+
+# Profile ----------------------------------------------------------------------------------
+
+async def user_page(request: Request, actor: Actor) -> Response:
+    if actor.deleted_at is not None:
+        raise Gone("This account has been deleted.")
+    ctx = ctx_of(request)
+    async with ctx.pool.acquire() as conn:
+        hits = await queries.posts_by_author(conn, actor.id)
+        account = await account_store.by_actor(conn, actor.id)
+    return await page(request, "user.html", {
+        "person": actor,
+        "joined": account.created_at if account else actor.created_at,
+        "hits": hits,
+        "excerpt": excerpt,
+        "thread_path": thread_path,
+    })
+
+
+# Search -----------------------------------------------------------------------------------
+
+@web_endpoint
+async def search(request: Request) -> Response:
+    ctx = ctx_of(request)
+    query = " ".join(request.query_params.get("q", "").split())[:SEARCH_MAX]
+    ref = request.query_params.get("group", "").strip()
+    async with ctx.pool.acquire() as conn:
+        groups = await group_store.list_groups(conn, local=True)
+    group = next((g for g in groups if g.username == ref.lower()), None) if ref else None
+    if ref and group is None:
+        raise NotFound("This group does not exist here.")
+    hits: list[queries.Hit] = []
+    if query:
+        async with ctx.pool.acquire() as conn:
+            hits = await queries.search(conn, query, group_id=group.id if group else None)
+    return await page(request, "search.html", {
+        "query": query, "group": group, "groups": groups, "hits": hits,
+        "excerpt": excerpt, "thread_path": thread_path,
+    })
+
+
+def _row_page(render: HtmlPage) -> HtmlPage:
+    """Errors of a renderer as pages (it runs inside the ActivityPub module's route)."""
+
+    async def wrapped(request: Request, row: Any) -> Response:
+        try:
+            return await render(request, row)
+        except AppError as exc:
+            return await error_page(request, exc)
+
+    return wrapped
+
+
+HTML_PAGES: dict[str, HtmlPage] = {
+    "post": _row_page(thread_page),
+    "group": _row_page(group_page),
+    "user": _row_page(user_page),
+}

@@ -1,0 +1,210 @@
+"""Writing: new thread, reply, edit, delete, like, follow a group.
+
+Each action is a plain HTML form: GET shows it, POST calls the domain service and
+redirects (POST-redirect-GET); a service error shows the form again with the message next
+to its field and the input kept.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fedi.errors import AppError, Gone, NotFound
+from fedi.forum import groups as group_service
+from fedi.forum import posts as post_service
+from fedi.forum import remote_groups
+from fedi.forum.views import actors_for
+from fedi.web.common import (
+    ctx_of,
+    field_errors,
+    int_param,
+    read_form,
+    require_viewer,
+    text,
+    web_endpoint,
+)
+from fedi.web.pages import group_path, thread_path
+from fedi.web.render import page, redirect
+from storage.actors import Actor
+from storage.posts import Post
+
+
+async def _local_group(request: Request) -> Actor:
+    name = request.path_params["name"]
+    group = await group_service.find_group(ctx_of(request), name)
+    if not group.local:
+        raise NotFound("This group does not exist here.")
+    return group
+
+
+async def _post(request: Request) -> Post:
+    post_id = int_param(str(request.path_params["post_id"]))
+    if post_id is None:
+        raise NotFound("This post does not exist.")
+    return await post_service.get_post(ctx_of(request), post_id)
+
+
+async def _with_author(request: Request, post: Post) -> dict[str, object]:
+    async with ctx_of(request).pool.acquire() as conn:
+        actors = await actors_for(conn, [post])
+    return {"post": post, "actors": actors}
+
+
+# New thread -------------------------------------------------------------------------------
+
+@web_endpoint
+async def new_thread_form(request: Request) -> Response:
+    group = await _local_group(request)
+    await require_viewer(request)
+    return await page(request, "post_form.html", {
+        "mode": "thread", "group": group, "group_path": group_path(group),
+        "values": {}, "errors": {},
+    })
+
+
+@web_endpoint
+async def new_thread(request: Request) -> Response:
+    group = await _local_group(request)
+    viewer = await require_viewer(request, group_path(group))
+    form = await read_form(request)
+    values = {"title": text(form, "title"), "content": text(form, "content")}
+    try:
+        post = await post_service.create_thread(ctx_of(request), author=viewer.actor,
+                                                group=group, title=values["title"],
+                                                content=values["content"])
+    except AppError as exc:
+        return await page(request, "post_form.html", {
+            "mode": "thread", "group": group, "group_path": group_path(group),
+            "values": values, "errors": field_errors(request, exc),
+        }, status=exc.status)
+    return redirect(request, thread_path(post), flash="posted")
+
+
+# Reply ------------------------------------------------------------------------------------
+
+@web_endpoint
+async def reply_form(request: Request) -> Response:
+    parent = await _post(request)
+    await require_viewer(request)
+    if not parent.visible:
+        raise Gone("You cannot reply to a deleted or removed post.")
+    return await page(request, "post_form.html", {
+        "mode": "reply", **await _with_author(request, parent), "values": {}, "errors": {},
+    })
+
+
+@web_endpoint
+async def reply(request: Request) -> Response:
+    parent = await _post(request)
+    viewer = await require_viewer(request, thread_path(parent))
+    form = await read_form(request)
+    values = {"content": text(form, "content")}
+    try:
+        post = await post_service.create_reply(ctx_of(request), author=viewer.actor,
+                                               parent=parent, content=values["content"])
+    except AppError as exc:
+        return await page(request, "post_form.html", {
+            "mode": "reply", **await _with_author(request, parent), "values": values,
+            "errors": field_errors(request, exc),
+        }, status=exc.status)
+    return redirect(request, thread_path(post), flash="replied")
+
+
+# Edit and delete --------------------------------------------------------------------------
+
+@web_endpoint
+async def edit_form(request: Request) -> Response:
+    post = await _post(request)
+    await require_viewer(request)
+    values = {"title": post.title or "", "content": post.source or ""}
+    return await page(request, "post_form.html", {
+        "mode": "edit", **await _with_author(request, post), "values": values, "errors": {},
+    })
+
+
+@web_endpoint
+async def edit(request: Request) -> Response:
+    post = await _post(request)
+    viewer = await require_viewer(request, thread_path(post))
+    form = await read_form(request)
+    values = {"title": text(form, "title"), "content": text(form, "content")}
+    try:
+        updated = await post_service.edit_post(
+            ctx_of(request), actor=viewer.actor, post=post,
+            title=values["title"] if post.is_thread else None, content=values["content"])
+    except AppError as exc:
+        return await page(request, "post_form.html", {
+            "mode": "edit", **await _with_author(request, post), "values": values,
+            "errors": field_errors(request, exc),
+        }, status=exc.status)
+    return redirect(request, thread_path(updated), flash="edited")
+
+
+@web_endpoint
+async def delete_form(request: Request) -> Response:
+    post = await _post(request)
+    await require_viewer(request)
+    return await page(request, "delete.html", await _with_author(request, post))
+
+
+@web_endpoint
+async def delete(request: Request) -> Response:
+    post = await _post(request)
+    viewer = await require_viewer(request, thread_path(post))
+    await read_form(request)
+    await post_service.delete_post(ctx_of(request), actor=viewer.actor, post=post)
+    if post.is_thread and post.group_id is not None:
+        async with ctx_of(request).pool.acquire() as conn:
+            group = (await actors_for(conn, [post])).get(post.group_id)
+        if group is not None:
+            return redirect(request, group_path(group), flash="deleted")
+    return redirect(request, thread_path(post), flash="deleted")
+
+
+# Like -------------------------------------------------------------------------------------
+
+@web_endpoint
+async def like(request: Request) -> Response:
+    post = await _post(request)
+    viewer = await require_viewer(request, thread_path(post))
+    form = await read_form(request)
+    ctx = ctx_of(request)
+    if text(form, "action") == "unlike":
+        await post_service.unlike_post(ctx, actor=viewer.actor, post=post)
+        return redirect(request, thread_path(post), flash="unliked")
+    await post_service.like_post(ctx, actor=viewer.actor, post=post)
+    return redirect(request, thread_path(post), flash="liked")
+
+
+# Follow a group -----------------------------------------------------------------------------
+
+@web_endpoint
+async def follow(request: Request) -> Response:
+    """Follow or unfollow a group by name or ``name@host``.
+
+    Local groups get an accepted follow row at once; a remote group gets a Follow from
+    the person and the follow stays pending until the group accepts it.
+    """
+    form = await read_form(request)
+    ref = text(form, "group").strip()
+    viewer = await require_viewer(request, "/")
+    ctx = ctx_of(request)
+    if text(form, "action") == "unfollow":
+        group = await group_service.find_group(ctx, ref)
+        await remote_groups.unfollow_group(ctx, user=viewer.actor, group=group)
+        return redirect(request, group_path(group), flash="unfollowed")
+    try:
+        group = await group_service.find_group(ctx, ref)
+    except AppError as exc:
+        if text(form, "origin") != "start":
+            raise
+        # The "follow a group elsewhere" field on the start page: show it again there.
+        from fedi.web.pages import start_page
+
+        exc.field = "group"
+        return await start_page(request, values={"group": ref},
+                                errors=field_errors(request, exc), status=exc.status)
+    row = await remote_groups.follow_group(ctx, user=viewer.actor, group=group)
+    return redirect(request, group_path(group),
+                    flash="followed" if row.state == "accepted" else "follow_pending")

@@ -1,0 +1,156 @@
+"""Rendering pages: one Jinja2 environment per language, security headers, flash notes.
+
+Autoescape is on for every template; the only markup marked safe is post and group
+content, which the domain services have already sanitised (``fedi.forum.markup``).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from fedi.context import Context
+from fedi.web import i18n
+from fedi.web.session import CSRF_FIELD, csrf_token, current_viewer, set_csrf_cookie
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+LANG_COOKIE = "demisa_lang"
+FLASH_COOKIE = "demisa_flash"
+
+# No inline script or style anywhere: everything comes from /static.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+# Flash notes are keys, not text, so a cookie can never inject words into a page.
+FLASH_KEYS = frozenset({
+    "signed_up", "pending", "logged_in", "logged_out", "posted", "replied", "edited",
+    "deleted", "liked", "unliked", "followed", "follow_pending", "unfollowed",
+})
+
+
+_HEADING = re.compile(r"<(/?)h([1-6])\b")
+
+
+def post_html(content: str) -> Markup:
+    """Content sanitised by ``fedi.forum.markup``, marked safe, headings moved below h2.
+
+    The page has its one h1 and its h2 sections; a "# Title" in a post must not add
+    another h1 (in sanitised HTML a literal "<" only occurs as a tag).
+    """
+    demoted = _HEADING.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + 2, 6)}", content)
+    return Markup(demoted)  # noqa: S704 - sanitised by nh3 in fedi.forum.markup
+
+
+@functools.cache
+def environment(lang: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["datetime"] = lambda value, width="medium": i18n.format_date_time(
+        value, lang, width)
+    env.filters["number"] = lambda value: i18n.format_number(value, lang)
+    env.filters["iso"] = lambda value: value.isoformat() if value is not None else ""
+    env.filters["post_html"] = post_html
+    env.globals["lang"] = lang
+    env.globals["languages"] = i18n.LANGUAGES
+    env.globals["csrf_field"] = CSRF_FIELD
+    return env
+
+
+def language(request: Request) -> str:
+    return i18n.pick_language(request.cookies.get(LANG_COOKIE),
+                              request.headers.get("accept-language"))
+
+
+def _ctx(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+def current_path(request: Request) -> str:
+    path = request.url.path
+    if request.url.query:
+        path += "?" + request.url.query
+    return path
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """A local path to go on to; anything else (another host, //host) becomes ``default``."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    return value
+
+
+async def page(request: Request, template: str, context: dict[str, Any] | None = None,
+               *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """Render ``template`` for this request's language and viewer."""
+    lang = language(request)
+    viewer = await current_viewer(request)
+    flash = request.cookies.get(FLASH_COOKIE)
+    values: dict[str, Any] = {
+        "request": request,
+        "viewer": viewer,
+        "csrf": csrf_token(request),
+        "instance_name": _ctx(request).settings.instance_name,
+        "here": current_path(request),
+        "here_quoted": quote(current_path(request), safe=""),
+        "flash": flash if flash in FLASH_KEYS else None,
+    }
+    values.update(context or {})
+    body = environment(lang).get_template(template).render(values)
+    response = HTMLResponse(body, status_code=status, headers=headers)
+    finish(request, response, lang)
+    if flash is not None:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def finish(request: Request, response: Response, lang: str | None = None) -> None:
+    """Headers every web response carries."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if lang is not None:
+        response.headers["Content-Language"] = lang
+    # Pages differ by viewer and language: shared caches must not keep them.
+    response.headers.setdefault("Cache-Control", "private, no-cache")
+    set_csrf_cookie(request, response)
+
+
+def redirect(request: Request, url: str, *, flash: str | None = None) -> Response:
+    """POST-redirect-GET: 303 so the browser follows with a GET."""
+    response = RedirectResponse(url, status_code=303)
+    if flash is not None:
+        response.set_cookie(FLASH_COOKIE, flash, max_age=60, httponly=True,
+                            secure=_ctx(request).settings.https, samesite="lax", path="/")
+    finish(request, response)
+    return response
+
+
+def translate(request: Request, message: str) -> str:
+    """A service's message in the page's language (messages without a translation stay)."""
+    from fedi.web.messages import translate_message
+
+    return translate_message(language(request), message)

@@ -1,0 +1,205 @@
+"""The inbound queue: raw activities as received, processed later by the workers.
+
+The inbox stores a row and answers 202; a replay of the same activity id is a no-op
+(``ON CONFLICT (ap_id) DO NOTHING``). Workers claim due ``queued`` rows with
+``FOR UPDATE SKIP LOCKED`` and push ``next_attempt_at`` forward by a lease, as the
+delivery queue does (storage/deliveries.py). The outcome ends the lease: ``done``,
+``ignored`` (with the reason), ``queued`` again later after a failure, or ``parked``
+with the error after the last attempt, for an admin to retry or discard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from storage.rows import maybe_row, to_row
+
+CHANNEL = "inbox"  # NOTIFY channel: an activity was stored
+STATES = ("queued", "done", "ignored", "parked")
+
+
+@dataclass(frozen=True)
+class InboxActivity:
+    id: int
+    ap_id: str
+    type: str
+    actor_ap_id: str
+    signer_key_id: str | None
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    received_at: datetime
+    processed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What the inbox needs to know before verifying, read in one round trip."""
+
+    key_owner: str | None       # the actor whose key this is, when cached
+    key_pem: str | None
+    owner_deleted: bool
+    actor_known: bool           # the activity's actor is in the actors table
+    blocked: bool               # one of the domains is blocked
+    recipient_exists: bool      # the local actor of a personal inbox (True for the shared one)
+
+
+async def preflight(conn: Any, *, key_id: str, actor_ap_id: str, domains: Sequence[str],
+                    recipient_ap_id: str | None) -> Preflight:
+    """``domains``: every name a domain block could be recorded under
+    (see storage.moderation.domain_candidates)."""
+    row = await conn.fetchrow(
+        """
+        SELECT k.ap_id AS key_owner, k.public_key_pem AS key_pem,
+               k.deleted_at IS NOT NULL AS owner_deleted,
+               EXISTS (SELECT 1 FROM actors WHERE ap_id = $2) AS actor_known,
+               EXISTS (SELECT 1 FROM domain_blocks WHERE domain = ANY ($3::text[])) AS blocked,
+               ($4::text IS NULL OR EXISTS (
+                   SELECT 1 FROM actors WHERE ap_id = $4 AND local AND deleted_at IS NULL
+               )) AS recipient_exists
+        FROM (SELECT 1) AS one
+        LEFT JOIN LATERAL (
+            SELECT ap_id, public_key_pem, deleted_at FROM actors
+            WHERE public_key_id = $1 AND public_key_pem IS NOT NULL
+            ORDER BY local DESC LIMIT 1
+        ) k ON true
+        """,
+        key_id, actor_ap_id, list(domains), recipient_ap_id,
+    )
+    return Preflight(
+        key_owner=row["key_owner"], key_pem=row["key_pem"],
+        owner_deleted=bool(row["owner_deleted"]), actor_known=bool(row["actor_known"]),
+        blocked=bool(row["blocked"]), recipient_exists=bool(row["recipient_exists"]),
+    )
+
+
+async def insert(conn: Any, *, ap_id: str, type_: str, actor_ap_id: str,
+                 signer_key_id: str | None, payload: dict[str, Any],
+                 domain: str) -> tuple[bool, bool]:
+    """Store a received activity (a replay is a no-op) and wake the workers.
+
+    Returns (new, the sender's instance is marked failing), in one round trip: the
+    caller clears a failing mark only when there is one.
+    """
+    row = await conn.fetchrow(
+        """
+        WITH ins AS (
+            INSERT INTO inbox_activities (ap_id, type, actor_ap_id, signer_key_id, payload)
+            VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (ap_id) DO NOTHING
+            RETURNING id
+        )
+        SELECT EXISTS (SELECT 1 FROM ins) AS new,
+               EXISTS (SELECT 1 FROM instances WHERE domain = $6
+                       AND (unavailable OR failing_since IS NOT NULL
+                            OR cardinality(failure_days) > 0)) AS failing,
+               CASE WHEN EXISTS (SELECT 1 FROM ins) THEN pg_notify($7, '')::text END AS woke
+        """,
+        ap_id, type_, actor_ap_id, signer_key_id, payload, domain, CHANNEL,
+    )
+    return bool(row["new"]), bool(row["failing"])
+
+
+async def get(conn: Any, row_id: int) -> InboxActivity | None:
+    return maybe_row(InboxActivity, await conn.fetchrow(
+        "SELECT * FROM inbox_activities WHERE id = $1", row_id))
+
+
+async def by_ap_id(conn: Any, ap_id: str) -> InboxActivity | None:
+    return maybe_row(InboxActivity, await conn.fetchrow(
+        "SELECT * FROM inbox_activities WHERE ap_id = $1", ap_id))
+
+
+_CLAIM = """
+WITH due AS (
+    SELECT id FROM inbox_activities
+    WHERE state = 'queued' AND next_attempt_at <= $1
+    ORDER BY next_attempt_at, id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE inbox_activities i SET next_attempt_at = $1 + $3::interval
+FROM due WHERE i.id = due.id
+RETURNING i.*
+"""
+
+
+async def claim(conn: Any, *, now: datetime, limit: int,
+                lease: timedelta) -> list[InboxActivity]:
+    """Claim up to ``limit`` due rows, oldest first, leased until ``now + lease``."""
+    if limit <= 0:
+        return []
+    rows = await conn.fetch(_CLAIM, now, limit, lease)
+    return sorted((to_row(InboxActivity, r) for r in rows), key=lambda a: a.id)
+
+
+async def mark_done(conn: Any, row_id: int) -> None:
+    await conn.execute(
+        "UPDATE inbox_activities SET state = 'done', attempts = attempts + 1,"
+        " last_error = NULL, processed_at = now() WHERE id = $1", row_id)
+
+
+async def mark_ignored(conn: Any, row_id: int, *, reason: str) -> None:
+    await conn.execute(
+        "UPDATE inbox_activities SET state = 'ignored', attempts = attempts + 1,"
+        " last_error = $2, processed_at = now() WHERE id = $1", row_id, reason)
+
+
+async def reschedule(conn: Any, row_id: int, *, at: datetime, error: str) -> None:
+    await conn.execute(
+        "UPDATE inbox_activities SET attempts = attempts + 1, next_attempt_at = $2,"
+        " last_error = $3 WHERE id = $1", row_id, at, error)
+
+
+async def park(conn: Any, row_id: int, *, error: str) -> None:
+    """Give up after the last attempt; kept with its error for an admin."""
+    await conn.execute(
+        "UPDATE inbox_activities SET state = 'parked', attempts = attempts + 1,"
+        " last_error = $2, processed_at = now() WHERE id = $1", row_id, error)
+
+
+async def release(conn: Any, row_ids: Sequence[int], *, now: datetime) -> None:
+    """Claimed but unprocessed rows are due again at once (attempts unchanged)."""
+    if row_ids:
+        await conn.execute(
+            "UPDATE inbox_activities SET next_attempt_at = $2"
+            " WHERE id = ANY ($1::bigint[]) AND state = 'queued'", list(row_ids), now)
+
+
+async def parked(conn: Any, *, limit: int = 100,
+                 before_id: int | None = None) -> list[InboxActivity]:
+    rows = await conn.fetch(
+        "SELECT * FROM inbox_activities WHERE state = 'parked'"
+        " AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $1", limit, before_id)
+    return [to_row(InboxActivity, r) for r in rows]
+
+
+async def retry_parked(conn: Any, row_id: int) -> bool:
+    """An admin's retry: due again now, with a fresh count of attempts."""
+    status: str = await conn.execute(
+        "UPDATE inbox_activities SET state = 'queued', attempts = 0, next_attempt_at = now(),"
+        " processed_at = NULL WHERE id = $1 AND state = 'parked'", row_id)
+    if status.endswith(" 1"):
+        await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
+        return True
+    return False
+
+
+async def discard_parked(conn: Any, row_id: int) -> bool:
+    status: str = await conn.execute(
+        "UPDATE inbox_activities SET state = 'ignored',"
+        " last_error = 'discarded by an admin: ' || coalesce(last_error, '')"
+        " WHERE id = $1 AND state = 'parked'", row_id)
+    return status.endswith(" 1")
+
+
+async def state_counts(conn: Any) -> dict[str, int]:
+    rows = await conn.fetch("SELECT state, count(*) AS n FROM inbox_activities GROUP BY state")
+    counts = dict.fromkeys(STATES, 0)
+    counts.update({r["state"]: int(r["n"]) for r in rows})
+    return counts

@@ -1,0 +1,170 @@
+"""Writing through the HTML forms: sign-up, threads, replies, edit, delete, like, follow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from fedi.context import Context
+from fedi.forum import accounts
+from fedi.forum import posts as post_service
+from tests.helpers import User, make_user
+from tests.web.conftest import PASSWORD, log_in, only_h1, post_form
+
+
+async def test_signup_logs_the_new_person_in(app_client: httpx.AsyncClient) -> None:
+    response = await post_form(app_client, "/signup", "/signup", {
+        "username": "clara", "display_name": "Clara Müller", "email": "clara@example.org",
+        "password": PASSWORD})
+    assert response.status_code == 303
+    page = await app_client.get(response.headers["location"])
+    assert "Willkommen!" in page.text
+    assert 'href="/users/clara"' in page.text
+
+
+async def test_signup_errors_stay_next_to_the_field_with_the_input_kept(
+        app_client: httpx.AsyncClient, alice: User) -> None:
+    response = await post_form(app_client, "/signup", "/signup", {
+        "username": "alice", "display_name": "Noch eine Alice", "email": "neu@example.org",
+        "password": PASSWORD})
+    assert response.status_code == 409
+    text = response.text
+    assert 'id="f-username-error"' in text and "Der Name alice ist schon vergeben." in text
+    assert 'aria-invalid="true"' in text
+    assert 'value="Noch eine Alice"' in text and 'value="neu@example.org"' in text
+    assert f'value="{PASSWORD}"' not in text  # passwords are never sent back
+    short = await post_form(app_client, "/signup", "/signup", {
+        "username": "dora", "email": "dora@example.org", "password": "kurz"})
+    assert short.status_code == 422
+    assert "Das Passwort muss mindestens 10 Zeichen lang sein." in short.text
+    english = await app_client.post("/signup", headers={"Accept-Language": "en"}, data={
+        "username": "dora", "email": "dora@example.org", "password": "kurz",
+        "csrf_token": app_client.cookies["demisa_csrf"]})
+    assert "password must be at least 10 characters" in english.text
+
+
+async def test_signup_in_approval_mode_waits(app_client: httpx.AsyncClient,
+                                             ctx: Context) -> None:
+    async with ctx.pool.acquire() as conn:
+        await accounts.set_registration_mode(conn, "approval")
+    page = await app_client.get("/signup")
+    assert 'name="reason"' in page.text
+    response = await post_form(app_client, "/signup", "/signup", {
+        "username": "erik", "email": "erik@example.org", "password": PASSWORD,
+        "reason": "Ich wohne hier."})
+    assert response.status_code == 303
+    assert "demisa_session" not in app_client.cookies
+    page = await app_client.get("/")
+    assert "Administration geprüft" in page.text
+    login = await post_form(app_client, "/login", "/login",
+                            {"username": "erik", "password": PASSWORD})
+    assert login.status_code == 403 and "wartet noch auf die Freigabe" in login.text
+
+
+async def test_wrong_password_shows_the_form_again(app_client: httpx.AsyncClient,
+                                                   alice: User) -> None:
+    response = await post_form(app_client, "/login", "/login",
+                               {"username": "alice", "password": "falsch falsch"})
+    assert response.status_code == 401
+    assert "Benutzername oder Passwort ist falsch." in response.text
+    assert 'value="alice"' in response.text
+
+
+async def test_pages_that_need_a_login_redirect_to_it(app_client: httpx.AsyncClient,
+                                                      group: Any) -> None:
+    response = await app_client.get("/groups/breitband/new")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=%2Fgroups%2Fbreitband%2Fnew"
+
+
+async def test_write_reply_to_reply_edit_like_delete(
+        app_client: httpx.AsyncClient, ctx: Context, alice: User, group: Any) -> None:
+    await log_in(app_client, "alice")
+    form = await app_client.get("/groups/breitband/new")
+    assert only_h1(form.text) == "Neues Thema in Breitbandausbau"
+    empty = await post_form(app_client, "/groups/breitband/new", "/groups/breitband/new",
+                            {"title": "", "content": "Nur Text"})
+    assert empty.status_code == 422
+    assert 'id="f-title-error"' in empty.text and "Bitte gib einen Titel an." in empty.text
+    assert "Nur Text</textarea>" in empty.text
+    created = await post_form(app_client, "/groups/breitband/new", "/groups/breitband/new",
+                              {"title": "Förderanträge", "content": "Wer hilft beim Antrag?"})
+    assert created.status_code == 303
+    thread_url = created.headers["location"]
+    thread_id = int(thread_url.rsplit("/", 1)[1])
+    reply = await post_form(app_client, thread_url, f"/posts/{thread_id}/reply",
+                            {"content": "Die Gemeinde hilft."})
+    assert reply.status_code == 303
+    first_id = int(reply.headers["location"].rsplit("-", 1)[1])
+    nested = await post_form(app_client, f"/posts/{first_id}/reply", f"/posts/{first_id}/reply",
+                             {"content": "Danke für den Hinweis!"})
+    assert nested.status_code == 303
+    nested_id = int(nested.headers["location"].rsplit("-", 1)[1])
+    async with ctx.pool.acquire() as conn:
+        parent = await conn.fetchval("SELECT parent_id FROM posts WHERE id = $1", nested_id)
+    assert parent == first_id
+    edit_page = await app_client.get(f"/posts/{first_id}/edit")
+    assert "Die Gemeinde hilft.</textarea>" in edit_page.text
+    assert 'name="title"' not in edit_page.text  # a reply has no title
+    edited = await post_form(app_client, f"/posts/{first_id}/edit", f"/posts/{first_id}/edit",
+                             {"content": "Die Gemeinde hilft gern."})
+    assert edited.status_code == 303
+    liked = await post_form(app_client, thread_url, f"/posts/{first_id}/like",
+                            {"action": "like"})
+    assert liked.status_code == 303
+    page = await app_client.get(thread_url)
+    assert "Die Gemeinde hilft gern." in page.text and "(bearbeitet)" in page.text
+    assert 'aria-pressed="true"' in page.text
+    await post_form(app_client, thread_url, f"/posts/{first_id}/like", {"action": "unlike"})
+    deleted = await post_form(app_client, f"/posts/{nested_id}/delete",
+                              f"/posts/{nested_id}/delete", {})
+    assert deleted.status_code == 303
+    page = await app_client.get(thread_url)
+    assert 'aria-pressed="true"' not in page.text
+    assert "Danke für den Hinweis!" not in page.text
+    assert "Dieser Beitrag wurde gelöscht." in page.text
+    # Deleting the thread itself leads back to its group.
+    gone = await post_form(app_client, thread_url, f"/posts/{thread_id}/delete", {})
+    assert gone.headers["location"] == "/groups/breitband"
+
+
+async def test_someone_else_cannot_edit(app_client: httpx.AsyncClient, ctx: Context,
+                                        alice: User, group: Any) -> None:
+    thread = await post_service.create_thread(ctx, author=alice.actor, group=group,
+                                              title="Thema", content="Text")
+    await make_user(ctx, "bert")
+    await log_in(app_client, "bert")
+    response = await post_form(app_client, f"/posts/{thread.id}", f"/posts/{thread.id}/edit",
+                               {"title": "Übernommen", "content": "Meins"})
+    assert response.status_code == 403
+    assert "Nur die Person, die den Beitrag geschrieben hat" in response.text
+    page = await app_client.get(f"/posts/{thread.id}")
+    assert f'href="/posts/{thread.id}/edit"' not in page.text
+
+
+async def test_follow_and_unfollow_a_local_group(
+        app_client: httpx.AsyncClient, ctx: Context, alice: User, group: Any) -> None:
+    await log_in(app_client, "alice")
+    response = await post_form(app_client, "/groups/breitband", "/follow",
+                               {"action": "follow", "group": "breitband@127.0.0.1:8000"})
+    assert response.status_code == 303
+    page = await app_client.get("/groups/breitband")
+    assert "Du folgst jetzt dieser Gruppe." in page.text
+    assert "1 Folgende*r" in page.text and "Nicht mehr folgen" in page.text
+    await post_form(app_client, "/groups/breitband", "/follow",
+                    {"action": "unfollow", "group": "breitband@127.0.0.1:8000"})
+    async with ctx.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM follows") == 0
+
+
+async def test_follow_an_unknown_group_elsewhere_shows_the_error_on_the_start_page(
+        app_client: httpx.AsyncClient, alice: User) -> None:
+    await log_in(app_client, "alice")
+    page = await app_client.get("/")
+    assert "Einer Gruppe auf einer anderen Instanz folgen" in page.text
+    response = await post_form(app_client, "/", "/follow", {
+        "action": "follow", "origin": "start", "group": "nichtda"})
+    assert response.status_code == 404
+    assert only_h1(response.text) == "Teststadt"
+    assert 'id="f-group-error"' in response.text and 'value="nichtda"' in response.text
