@@ -31,7 +31,20 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check activitypub storage fedi tests
 	$(BIN)/mypy activitypub storage
 
-pytest: $(VENV)/.installed-test
+# The browser tests (tests/web/test_browser.py) drive Debian's Chromium through Playwright;
+# Playwright cannot download a browser here. Installed once, then this is a file check.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ -n "$$DEMISA_SKIP_BROWSER" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else \
+	  echo "The browser tests need Debian's chromium at $(CHROMIUM): install it as root" \
+	       "(apt-get install chromium) or set DEMISA_SKIP_BROWSER=1 to skip them." >&2; \
+	  exit 1; \
+	fi
+
+pytest: $(VENV)/.installed-test $(CHROMIUM)
 	$(BIN)/pytest -q
 
 test: lint pytest

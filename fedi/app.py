@@ -22,6 +22,7 @@ from fedi.context import Context
 from fedi.errors import AppError
 from fedi.routes import activitypub as activitypub_routes
 from fedi.routes import api_accounts, api_admin_groups, api_forum, health, openapi, wellknown
+from fedi.routes import inbox as inbox_routes
 from fedi.worker import start_workers as start_worker_tasks
 from storage import create_pool
 
@@ -41,6 +42,7 @@ def collect_routes() -> list[Any]:
         *api_forum.routes,
         *api_admin_groups.routes,
         *wellknown.routes,
+        *inbox_routes.routes,
         *activitypub_routes.routes,
         *web.routes,
     ]

@@ -17,6 +17,7 @@ from fedi.context import Context
 from fedi.urls import Urls
 from storage import activities as activity_store
 from storage import deliveries as delivery_store
+from storage import moderation as moderation_store
 from storage.actors import Actor
 
 log = logging.getLogger("fedi.outbox")
@@ -90,6 +91,10 @@ async def enqueue_activity(
             object_ap_id=object_ap_id if isinstance(object_ap_id, str) else None,
             payload=activity, post_id=post_id, public=public,
         )
-        if await delivery_store.insert_many(conn, stored.id, delivery_targets(ctx, inboxes)):
+        targets = delivery_targets(ctx, inboxes)
+        # Blocked domains (and, in allowlist mode, unlisted ones) get nothing.
+        refused = await moderation_store.refused_domains(conn, {d for _, d in targets})
+        targets = [t for t in targets if t[1] not in refused]
+        if await delivery_store.insert_many(conn, stored.id, targets):
             await delivery_store.notify(conn)
     return stored.id

@@ -29,6 +29,7 @@ from activitypub.httpsig import SigningKey
 from fedi.actors import signing_key
 from fedi.config import Settings
 from fedi.context import Context
+from fedi.federation.inbound.queue import InboundQueue
 from storage import actors as actor_store
 from storage import deliveries as delivery_store
 from storage import instances as instance_store
@@ -390,8 +391,8 @@ class DeliveryQueue:
 
 
 def build_queues(ctx: Context, *, clock: Clock = utc_now) -> list[JobQueue]:
-    """Every queue a worker runs. The inbound queue is added here."""
-    return [DeliveryQueue(ctx, clock=clock)]
+    """Every queue a worker runs: inbound activities and outbound deliveries."""
+    return [InboundQueue(ctx, clock=clock), DeliveryQueue(ctx, clock=clock)]
 
 
 async def run_once(

@@ -127,3 +127,228 @@ async def delete_actor_content(conn: Any, actor_id: int) -> int:
         " title = CASE WHEN parent_id IS NULL THEN title END, attachments = '[]', raw = NULL"
         " WHERE author_id = $1 AND deleted_at IS NULL", actor_id)
     return int(status.rsplit(" ", 1)[-1])
+
+
+# --- moderation tools (issue 6) -------------------------------------------------------------
+
+ALLOWLIST_SETTING = "federation_allowlist"  # instance setting: only allowed hosts federate
+DOMAIN_BLOCKED_ERROR = "domain blocked"  # last_error of deliveries a block cancelled
+
+
+@dataclass(frozen=True)
+class DomainAllow:
+    domain: str
+    reason: str
+    created_by: int | None
+    created_at: datetime
+
+
+async def get_ban(conn: Any, ban_id: int) -> Ban | None:
+    return maybe_row(Ban, await conn.fetchrow("SELECT * FROM bans WHERE id = $1", ban_id))
+
+
+async def ban_by_ap_id(conn: Any, ap_id: str) -> Ban | None:
+    return maybe_row(Ban, await conn.fetchrow("SELECT * FROM bans WHERE ap_id = $1", ap_id))
+
+
+async def bans_page(conn: Any, *, limit: int, group_ids: list[int] | None = None,
+                    active_only: bool = True, before_id: int | None = None) -> list[Ban]:
+    """Newest first; ``group_ids`` None lists every ban (instance bans included)."""
+    rows = await conn.fetch(
+        "SELECT * FROM bans WHERE ($1::bigint[] IS NULL OR group_id = ANY ($1::bigint[]))"
+        " AND (NOT $2 OR (lifted_at IS NULL AND (expires_at IS NULL OR expires_at > now())))"
+        " AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
+        group_ids, active_only, before_id, limit)
+    return [to_row(Ban, r) for r in rows]
+
+
+async def claim_expired_bans(conn: Any, *, limit: int = 100) -> list[Ban]:
+    """Bans whose expiry has passed and that are not marked lifted yet, marked lifted
+    now (at their expiry) and returned; locked, so two workers never lift one twice."""
+    rows = await conn.fetch(
+        "WITH due AS (SELECT id FROM bans WHERE lifted_at IS NULL AND expires_at <= now()"
+        " ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
+        " UPDATE bans b SET lifted_at = b.expires_at FROM due WHERE b.id = due.id"
+        " RETURNING b.*", limit)
+    return [to_row(Ban, r) for r in rows]
+
+
+async def remove_posts_of(conn: Any, actor_id: int, group_id: int | None, *,
+                          reason: str) -> list[int]:
+    """Hide what an actor posted in a group (every group: ``group_id`` None), as a
+    moderator's removal: the content stays for the modlog. Returns the post ids."""
+    rows = await conn.fetch(
+        "UPDATE posts SET removed_at = now(), removed_reason = $3 WHERE author_id = $1"
+        " AND ($2::bigint IS NULL OR group_id = $2) AND removed_at IS NULL"
+        " AND deleted_at IS NULL RETURNING id", actor_id, group_id, reason)
+    return [r["id"] for r in rows]
+
+
+# Domain blocks: what they stop and hide, and what an unblock gives back.
+
+async def cancel_deliveries(conn: Any, domain: str) -> int:
+    """Queued deliveries to the blocked domain (and its subdomains) are cancelled."""
+    status: str = await conn.execute(
+        "UPDATE deliveries SET state = 'cancelled', last_error = $2, updated_at = now()"
+        " WHERE state = 'queued' AND domain_covered(domain, $1)",
+        domain.strip().lower(), DOMAIN_BLOCKED_ERROR)
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def requeue_cancelled(conn: Any, domain: str) -> int:
+    """Deliveries a block of ``domain`` cancelled are due again (not those of hosts that
+    another block still covers)."""
+    status: str = await conn.execute(
+        "UPDATE deliveries d SET state = 'queued', next_attempt_at = now(), last_error = NULL,"
+        " updated_at = now() WHERE d.state = 'cancelled' AND d.last_error = $2"
+        " AND domain_covered(d.domain, $1)"
+        " AND NOT EXISTS (SELECT 1 FROM domain_blocks b WHERE domain_covered(d.domain, b.domain))",
+        domain.strip().lower(), DOMAIN_BLOCKED_ERROR)
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def hide_domain_posts(conn: Any, domain: str) -> int:
+    """Posts by actors of the blocked domain leave the public listings."""
+    status: str = await conn.execute(
+        "UPDATE posts p SET removed_at = now(), removed_reason = 'domain blocked',"
+        " hidden_by_domain = $1 FROM actors a WHERE a.id = p.author_id AND NOT a.local"
+        " AND domain_covered(a.domain, $1) AND p.removed_at IS NULL",
+        domain.strip().lower())
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def show_domain_posts(conn: Any, domain: str) -> int:
+    """Posts the block of ``domain`` hid are shown again."""
+    status: str = await conn.execute(
+        "UPDATE posts SET removed_at = NULL, removed_reason = NULL, hidden_by_domain = NULL"
+        " WHERE hidden_by_domain = $1", domain.strip().lower())
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def allow_domain(conn: Any, domain: str, *, reason: str = "",
+                       created_by: int | None = None) -> DomainAllow:
+    row = await conn.fetchrow(
+        "INSERT INTO domain_allows (domain, reason, created_by) VALUES ($1, $2, $3)"
+        " ON CONFLICT (domain) DO UPDATE SET reason = EXCLUDED.reason RETURNING *",
+        domain.strip().lower(), reason, created_by)
+    return to_row(DomainAllow, row)
+
+
+async def disallow_domain(conn: Any, domain: str) -> bool:
+    status: str = await conn.execute(
+        "DELETE FROM domain_allows WHERE domain = $1", domain.strip().lower())
+    return status.endswith(" 1")
+
+
+async def domain_allows(conn: Any) -> list[DomainAllow]:
+    rows = await conn.fetch("SELECT * FROM domain_allows ORDER BY domain")
+    return [to_row(DomainAllow, r) for r in rows]
+
+
+async def refused_domains(conn: Any, domains: set[str] | list[str]) -> set[str]:
+    """Which of ``domains`` we do not federate with: blocked ones, and in allowlist mode
+    every one no allow entry covers."""
+    if not domains:
+        return set()
+    rows = await conn.fetch(
+        "SELECT d FROM unnest($1::text[]) AS d"
+        " WHERE EXISTS (SELECT 1 FROM domain_blocks b WHERE domain_covered(d, b.domain))"
+        " OR (coalesce((SELECT value = 'true'::jsonb FROM instance_settings WHERE key = $2),"
+        "              false)"
+        "     AND NOT EXISTS (SELECT 1 FROM domain_allows a WHERE domain_covered(d, a.domain)))",
+        list(domains), ALLOWLIST_SETTING)
+    return {r["d"] for r in rows}
+
+
+# Instances: what admins see of each known host.
+
+@dataclass(frozen=True)
+class InstanceHealth:
+    domain: str
+    software: str | None
+    software_version: str | None
+    failing_since: datetime | None
+    last_success_at: datetime | None
+    unavailable: bool
+    queued: int
+    failed: int
+    delivered: int
+    cancelled: int
+    actors: int
+    blocked: bool
+
+
+async def instances_overview(conn: Any, *, limit: int,
+                             after_domain: str | None = None) -> list[InstanceHealth]:
+    """Every host we know (from actors, deliveries or NodeInfo), by name."""
+    rows = await conn.fetch(
+        """
+        WITH hosts AS (
+            SELECT domain FROM instances
+            UNION SELECT DISTINCT domain FROM actors WHERE NOT local
+            UNION SELECT DISTINCT domain FROM deliveries
+        )
+        SELECT h.domain, i.software, i.software_version, i.failing_since, i.last_success_at,
+               coalesce(i.unavailable, false) AS unavailable,
+               (SELECT count(*) FROM deliveries d WHERE d.domain = h.domain
+                  AND d.state = 'queued') AS queued,
+               (SELECT count(*) FROM deliveries d WHERE d.domain = h.domain
+                  AND d.state = 'failed') AS failed,
+               (SELECT count(*) FROM deliveries d WHERE d.domain = h.domain
+                  AND d.state = 'delivered') AS delivered,
+               (SELECT count(*) FROM deliveries d WHERE d.domain = h.domain
+                  AND d.state = 'cancelled') AS cancelled,
+               (SELECT count(*) FROM actors a WHERE a.domain = h.domain AND NOT a.local)
+                  AS actors,
+               EXISTS (SELECT 1 FROM domain_blocks b WHERE domain_covered(h.domain, b.domain))
+                  AS blocked
+        FROM hosts h LEFT JOIN instances i ON i.domain = h.domain
+        WHERE ($1::text IS NULL OR h.domain > $1)
+        ORDER BY h.domain LIMIT $2
+        """, after_domain, limit)
+    return [to_row(InstanceHealth, r) for r in rows]
+
+
+async def retry_failed_deliveries(conn: Any, domain: str) -> int:
+    """An admin's retry: the host's failed deliveries are queued again, due now, with a
+    fresh count of attempts."""
+    status: str = await conn.execute(
+        "UPDATE deliveries SET state = 'queued', attempts = 0, next_attempt_at = now(),"
+        " updated_at = now() WHERE domain = $1 AND state = 'failed'", domain)
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def group_boosts(conn: Any, group_id: int, object_ap_id: str) -> list[dict[str, Any]]:
+    """The Announce(<object id>) activities a group sent for one post (Mastodon's boosts)."""
+    rows = await conn.fetch(
+        "SELECT payload FROM activities WHERE actor_id = $1 AND type = 'Announce'"
+        " AND object_ap_id = $2 AND jsonb_typeof(payload -> 'object') = 'string'"
+        " ORDER BY id", group_id, object_ap_id)
+    return [r["payload"] for r in rows]
+
+
+async def last_sent(conn: Any, type_: str, object_ap_id: str) -> dict[str, Any] | None:
+    """The payload of the latest activity of ``type_`` we sent about ``object_ap_id``."""
+    payload: dict[str, Any] | None = await conn.fetchval(
+        "SELECT payload FROM activities WHERE type = $1 AND object_ap_id = $2"
+        " ORDER BY id DESC LIMIT 1", type_, object_ap_id)
+    return payload
+
+
+async def moderated_group_ids(conn: Any, actor_id: int) -> list[int]:
+    rows = await conn.fetch(
+        "SELECT group_id FROM group_moderators WHERE actor_id = $1 ORDER BY group_id",
+        actor_id)
+    return [r["group_id"] for r in rows]
+
+
+async def update_group_profile(conn: Any, actor_id: int, *, name: str | None = None,
+                               summary: str | None = None,
+                               posting_restricted_to_mods: bool | None = None) -> None:
+    """A moderator's edit of a local group's actor row (None leaves a field as it is)."""
+    await conn.execute(
+        "UPDATE actors SET name = coalesce($2, name),"
+        " summary = CASE WHEN $3::text IS NULL THEN summary ELSE nullif($3, '') END,"
+        " posting_restricted_to_mods = coalesce($4, posting_restricted_to_mods),"
+        " updated_at = now() WHERE id = $1 AND local",
+        actor_id, name, summary, posting_restricted_to_mods)

@@ -303,3 +303,38 @@ async def count_post_activities(conn: Any, *, type_: str, actor_id: int | None =
                                 embedded_only: bool = False) -> int:
     return int(await conn.fetchval(
         "SELECT count(*)" + _POST_ACTIVITIES_WHERE, type_, actor_id, group_id, embedded_only))
+
+
+# Moderation (the content stays: removal hides, it does not delete) -----------------------
+
+async def set_removed(conn: Any, post_id: int, *, reason: str) -> Post | None:
+    """Hide a post (a thread root hides its thread) with the moderator's reason; None when
+    it was removed already."""
+    row = await conn.fetchrow(
+        "UPDATE posts SET removed_at = now(), removed_reason = $2"
+        " WHERE id = $1 AND removed_at IS NULL RETURNING *", post_id, reason)
+    return maybe_row(Post, row)
+
+
+async def set_restored(conn: Any, post_id: int) -> Post | None:
+    """Show a removed post again; None when it was not removed."""
+    row = await conn.fetchrow(
+        "UPDATE posts SET removed_at = NULL, removed_reason = NULL, hidden_by_domain = NULL"
+        " WHERE id = $1 AND removed_at IS NOT NULL RETURNING *", post_id)
+    return maybe_row(Post, row)
+
+
+async def set_locked(conn: Any, post_id: int, locked: bool) -> Post | None:
+    """Lock or unlock; None when it already was in that state."""
+    row = await conn.fetchrow(
+        "UPDATE posts SET locked = $2 WHERE id = $1 AND locked <> $2 RETURNING *",
+        post_id, locked)
+    return maybe_row(Post, row)
+
+
+async def set_pinned(conn: Any, post_id: int, pinned: bool) -> Post | None:
+    """Pin or unpin; None when it already was in that state."""
+    row = await conn.fetchrow(
+        "UPDATE posts SET pinned_at = CASE WHEN $2 THEN now() END WHERE id = $1"
+        " AND (pinned_at IS NOT NULL) <> $2 RETURNING *", post_id, pinned)
+    return maybe_row(Post, row)

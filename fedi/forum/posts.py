@@ -12,6 +12,7 @@ from fedi.errors import Forbidden, Gone, NotFound, ValidationFailed
 from fedi.federation.documents import PUBLIC, activity, note_document
 from fedi.federation.fanout import relay
 from fedi.forum.markup import render_markdown
+from fedi.forum.moderation import check_may_post
 from fedi.outbox import enqueue_activity, new_activity_id
 from fedi.urls import Urls
 from storage import actors as actor_store
@@ -104,6 +105,7 @@ async def create_thread(ctx: Context, *, author: Actor, group: Actor, title: Any
     urls = Urls(ctx.settings.base_url)
     async with ctx.pool.acquire() as conn, conn.transaction():
         await _check_may_post(conn, group, author)
+        await check_may_post(conn, group, author)
         group_row = await group_store.get(conn, group.id)
         post_id = await post_store.next_id(conn)
         ap_id = urls.post(post_id)
@@ -139,6 +141,7 @@ async def create_reply(ctx: Context, *, author: Actor, parent: Post, content: An
         if not parent.visible or thread["removed_at"] is not None:
             raise Gone("you cannot reply to a deleted or removed post")
         group = await actor_store.get(conn, parent.group_id) if parent.group_id else None
+        await check_may_post(conn, group, author)
         parent_author = await actor_store.get(conn, parent.author_id)
         post_id = await post_store.next_id(conn)
         ap_id = urls.post(post_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from storage import follows as follow_store
 from storage import posts as post_store
 from storage.actors import Actor
 from storage.follows import Follow
+from storage.posts import Post
 
 log = logging.getLogger("fedi.remote_groups")
 
@@ -129,7 +131,7 @@ async def backfill(ctx: Context, group: Actor) -> BackfillResult:
     from fedi.federation.inbound.outcomes import Ignored
 
     result = BackfillResult()
-    threads: list[Any] = []
+    threads: list[Post] = []
     if not group.outbox:
         return result
     async for item in _collection_items(ctx, group.outbox, max_items=BACKFILL_OUTBOX_ITEMS,
@@ -155,8 +157,8 @@ async def backfill(ctx: Context, group: Actor) -> BackfillResult:
             result.replies += 1
     for thread in threads:
         context = _context_of(thread)
-        if context is None or host_of(context) != host_of(thread.ap_id):
-            continue  # only a context its thread's own server keeps is complete
+        if context is None:
+            continue
         async for item in _collection_items(ctx, context, max_items=BACKFILL_CONTEXT_ITEMS,
                                             max_pages=BACKFILL_CONTEXT_PAGES, result=result):
             item_id = vocab.object_id(item)
@@ -179,18 +181,17 @@ async def backfill(ctx: Context, group: Actor) -> BackfillResult:
     return result
 
 
-def _context_of(thread: Any) -> str | None:
-    raw = thread.raw if isinstance(thread.raw, dict) else {}
-    for key in ("context", "conversation"):
-        value = raw.get(key)
-        if isinstance(value, str) and value.startswith(("https://", "http://")):
-            return value
-    value = thread.context_url
-    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
+def _context_of(thread: Post) -> str | None:
+    """The thread's context collection (FEP-f228), when its own server keeps one: a
+    context elsewhere may be partial, and Mastodon's ``tag:`` conversations are no URLs."""
+    context = thread.context_url
+    if not context or not context.startswith(("https://", "http://")):
+        return None
+    return context if host_of(context) == host_of(thread.ap_id) else None
 
 
 async def _collection_items(ctx: Context, url: str, *, max_items: int, max_pages: int,
-                            result: BackfillResult) -> Any:
+                            result: BackfillResult) -> AsyncIterator[vocab.Ref]:
     """Items of a remote (ordered) collection, page by page, within the limits. A page
     that cannot be read ends the walk (noted in ``result``)."""
     seen = 0

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from collections.abc import AsyncIterator
+from html.parser import HTMLParser
 from typing import Any
 
 import httpx

@@ -27,7 +27,7 @@ def _extracted() -> set[str]:
 
 def _catalog(lang: str) -> dict[str, object]:
     with (WEB / "locale" / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
-        return {m.id[0] if isinstance(m.id, tuple) else m.id: m.string
+        return {str(m.id[0] if isinstance(m.id, tuple | list) else m.id): m.string
                 for m in read_po(f) if m.id}
 
 

@@ -9,7 +9,7 @@ import httpx
 from fedi.context import Context
 from fedi.forum import accounts
 from fedi.forum import posts as post_service
-from tests.helpers import User, make_user
+from tests.helpers import User, make_group, make_user
 from tests.web.conftest import PASSWORD, log_in, only_h1, post_form
 
 
@@ -168,3 +168,30 @@ async def test_follow_an_unknown_group_elsewhere_shows_the_error_on_the_start_pa
     assert response.status_code == 404
     assert only_h1(response.text) == "Teststadt"
     assert 'id="f-group-error"' in response.text and 'value="nichtda"' in response.text
+
+
+async def test_follow_a_group_on_another_instance_by_handle(
+        instance: Any) -> None:
+    """Over real HTTP: A's member follows B's group by its handle; the follow is pending
+    until B accepts (that part belongs to the federation tests)."""
+    # The group's instance starts first so it stops last: the member's instance holds a
+    # keep-alive connection to it, which would hold up its shutdown otherwise.
+    there = await instance()
+    here = await instance()
+    await make_user(here.app.state.ctx, "alice")
+    await make_group(there.app.state.ctx, "radwege", title="Radwege")
+    handle = f"radwege@127.0.0.1:{there.port}"
+    async with httpx.AsyncClient(base_url=here.url) as client:
+        await log_in(client, "alice")
+        response = await post_form(client, "/", "/follow", {
+            "action": "follow", "origin": "start", "group": handle})
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/g/{handle}"
+        page = await client.get(response.headers["location"])
+        assert only_h1(page.text) == "Radwege"
+        assert "Anfrage zurückziehen" in page.text
+        start = await client.get("/")
+        assert "Gruppen von anderen Instanzen" in start.text and f"@{handle}" in start.text
+    async with here.app.state.ctx.pool.acquire() as conn:
+        state = await conn.fetchval("SELECT state FROM follows")
+    assert state == "pending"

@@ -107,20 +107,22 @@ def _from_host(ref: vocab.Ref, group: Actor) -> bool:
 async def _trusted(ctx: Context, group: Actor, ref: vocab.Ref
                    ) -> vocab.ActivityStreamsDocument:
     """The relayed document as its origin vouches for it: embedded and from the group's
-    host, or else fetched by id (its author must be on the host it came from)."""
+    host, or else fetched by id. Either way its actor (or author) must be on the host of
+    its id: a group's server vouches for its own users only."""
     ref_id = vocab.object_id(ref)
     if ref_id is None:
         raise Ignored("the relayed object has no id")
     if host_of(ref_id) == ctx.settings.host.lower():
         raise Ignored(f"{ref_id} is ours: we have it already")
     if isinstance(ref, vocab.ActivityStreamsDocument) and _from_host(ref, group):
-        return ref
-    doc = vocab.parse(await fetch(ctx, ref_id))
+        doc = ref
+    else:
+        doc = vocab.parse(await fetch(ctx, ref_id))
     owner = (doc.actor if isinstance(doc, vocab.Activity)
              else doc.attributed_to[0] if isinstance(doc, vocab.APObject) and doc.attributed_to
              else None)
     if doc.id is None or owner is None or host_of(owner) != host_of(doc.id):
-        raise Ignored(f"{ref_id} is not attributed to an actor of its own host")
+        raise Ignored(f"{ref_id} is not by an actor of its own host")
     return doc
 
 
