@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint pytest bench clean help
+.PHONY: run test lint pytest bench clean help node-check
 
 help:
 	@echo "make run    start the server on http://127.0.0.1:8000 with the embedded PostgreSQL"
@@ -44,7 +44,23 @@ $(CHROMIUM):
 	  exit 1; \
 	fi
 
-pytest: $(VENV)/.installed-test $(CHROMIUM)
+# The interop tests (tests/interop) run a Fedify peer on Node.js: npm ci installs it from
+# its package-lock.json, again whenever that changes.
+PEER := tests/interop/peer
+node-check:
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+	  echo "The interop tests (tests/interop) need Node.js 20 or newer and npm:" \
+	       "install them (apt-get install nodejs npm), then run make test again." >&2; \
+	  exit 1; }
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { \
+	  echo "The interop tests need Node.js 20 or newer; this is $$(node --version)." >&2; \
+	  exit 1; }
+
+$(PEER)/node_modules/.package-lock.json: $(PEER)/package-lock.json | node-check
+	cd $(PEER) && npm ci --no-audit --no-fund
+	@touch $@
+
+pytest: $(VENV)/.installed-test $(CHROMIUM) node-check $(PEER)/node_modules/.package-lock.json
 	$(BIN)/pytest -q
 
 test: lint pytest
@@ -53,4 +69,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m tests.bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(PEER)/node_modules

@@ -20,8 +20,18 @@ from fedi import __version__, web
 from fedi.config import Settings
 from fedi.context import Context
 from fedi.errors import AppError
+from fedi.forum.moderation import start_ban_expiry
 from fedi.routes import activitypub as activitypub_routes
-from fedi.routes import api_accounts, api_admin_groups, api_forum, health, openapi, wellknown
+from fedi.routes import (
+    api_accounts,
+    api_admin,
+    api_admin_groups,
+    api_forum,
+    api_modlog,
+    health,
+    openapi,
+    wellknown,
+)
 from fedi.routes import inbox as inbox_routes
 from fedi.worker import start_workers as start_worker_tasks
 from storage import create_pool
@@ -41,6 +51,8 @@ def collect_routes() -> list[Any]:
         *api_accounts.routes,
         *api_forum.routes,
         *api_admin_groups.routes,
+        *api_admin.routes,
+        *api_modlog.routes,
         *wellknown.routes,
         *inbox_routes.routes,
         *activitypub_routes.routes,
@@ -88,7 +100,7 @@ def create_app(settings: Settings, dsn: str, *, run_workers: bool | None = None)
     )
     app.state.settings = settings
     # Features append ``async def hook(ctx, run_workers) -> stopper | None`` here.
-    app.state.startup_hooks = [start_worker_tasks]
+    app.state.startup_hooks = [start_worker_tasks, start_ban_expiry]
     web.install(app)  # page renderers for the shared URLs, limiters, HTML errors
     return app
 

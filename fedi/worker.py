@@ -1,7 +1,7 @@
 """Queue workers: claim due rows, process them with bounded concurrency, record outcomes.
 
-:class:`Worker` runs any number of :class:`JobQueue` objects (today the outbound
-:class:`DeliveryQueue`; the inbound queue plugs in through :func:`build_queues`). It is
+:class:`Worker` runs the :class:`JobQueue` objects that :func:`build_queues` returns: the
+inbound queue (received activities) and the outbound :class:`DeliveryQueue`. It is
 woken by ``LISTEN`` on each queue's NOTIFY channel and polls every few seconds for
 retries that became due. The same worker runs inside ``fedi serve``
 (:func:`start_workers`, a startup hook) and as ``fedi worker`` processes

@@ -101,9 +101,11 @@ async def list_all(conn: Any) -> list[Account]:
     return [to_row(Account, r) for r in rows]
 
 
-async def count(conn: Any, *, role: str | None = None) -> int:
+async def count(conn: Any, *, role: str | None = None, status: str | None = None) -> int:
     value = await conn.fetchval(
-        "SELECT count(*) FROM accounts WHERE $1::text IS NULL OR role = $1", role
+        "SELECT count(*) FROM accounts WHERE ($1::text IS NULL OR role = $1)"
+        " AND ($2::text IS NULL OR status = $2)",
+        role, status,
     )
     return int(value)
 

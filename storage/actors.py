@@ -78,10 +78,16 @@ async def by_ap_id(conn: Any, ap_id: str) -> Actor | None:
     return maybe_row(Actor, row)
 
 
-async def by_handle(conn: Any, username: str, domain: str) -> Actor | None:
+async def by_handle(conn: Any, username: str, domain: str,
+                    type_: str | None = None) -> Actor | None:
+    """The actor with this handle. Remote hosts may give several actors one name (a Lemmy
+    user and community, or a reinstalled server): prefer ``type_``, then the live and most
+    recently fetched one."""
     row = await conn.fetchrow(
-        "SELECT * FROM actors WHERE lower(username) = lower($1) AND domain = $2",
-        username, domain,
+        "SELECT * FROM actors WHERE lower(username) = lower($1) AND domain = $2"
+        " ORDER BY (type = $3) DESC NULLS LAST, (deleted_at IS NULL) DESC, local DESC,"
+        " fetched_at DESC NULLS LAST, id DESC LIMIT 1",
+        username, domain, type_,
     )
     return maybe_row(Actor, row)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storage.actors import Actor
 from storage.rows import maybe_row, to_row
 
 
@@ -352,3 +353,12 @@ async def update_group_profile(conn: Any, actor_id: int, *, name: str | None = N
         " posting_restricted_to_mods = coalesce($4, posting_restricted_to_mods),"
         " updated_at = now() WHERE id = $1 AND local",
         actor_id, name, summary, posting_restricted_to_mods)
+
+
+async def group_by_collection(conn: Any, url: str) -> tuple[Actor, str] | None:
+    """(the group actor row, "featured" or "moderators") whose collection ``url`` is."""
+    row = await conn.fetchrow(
+        "SELECT a.*, CASE WHEN a.featured_url = $1 THEN 'featured' ELSE 'moderators' END"
+        " AS which FROM actors a WHERE a.type = 'Group' AND a.deleted_at IS NULL"
+        " AND (a.featured_url = $1 OR a.moderators_url = $1) LIMIT 1", url)
+    return None if row is None else (to_row(Actor, row), str(row["which"]))

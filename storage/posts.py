@@ -262,11 +262,11 @@ async def count_thread_posts(conn: Any, thread_id: int) -> int:
 
 
 async def count_active_local_authors(conn: Any, since: datetime) -> int:
-    """Local people who posted since ``since`` (NodeInfo's activeMonth/activeHalfyear)."""
+    """Active accounts that posted since ``since`` (NodeInfo's activeMonth/activeHalfyear)."""
     return int(await conn.fetchval(
-        "SELECT count(DISTINCT p.author_id) FROM posts p JOIN actors a ON a.id = p.author_id"
-        " WHERE p.local AND a.local AND a.type = 'Person' AND a.deleted_at IS NULL"
-        " AND p.published >= $1", since))
+        "SELECT count(DISTINCT p.author_id) FROM posts p"
+        " JOIN accounts ac ON ac.actor_id = p.author_id"
+        " WHERE p.local AND ac.status = 'active' AND p.published >= $1", since))
 
 
 # Outbox items: stored activities about posts whose post is still visible (or that name no

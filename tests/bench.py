@@ -19,7 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import asyncpg
 import httpx
 
 from fedi.app import create_app
@@ -28,9 +27,7 @@ from fedi.context import Context
 from fedi.forum import posts as post_service
 from fedi.forum.accounts import issue_token
 from fedi.web.session import SESSION_COOKIE
-from storage.db import connect
-from storage.migrate import migrate
-from tests.conftest import _dsn_for
+from tests.databases import create_database
 from tests.helpers import make_group, make_user
 
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
@@ -53,20 +50,7 @@ def machine() -> str:
 
 
 async def _fresh_database(server_dsn: str) -> str:
-    name = f"demisa_bench_{os.getpid()}"
-    admin = await asyncpg.connect(server_dsn)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    dsn = _dsn_for(server_dsn, name)
-    conn = await connect(dsn)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    return dsn
+    return await create_database(server_dsn, f"demisa_bench_{os.getpid()}")
 
 
 async def _thread(ctx: Context, author: object, group: object, replies: int,

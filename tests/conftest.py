@@ -22,8 +22,7 @@ from starlette.applications import Starlette
 
 from fedi.app import create_app
 from fedi.config import Settings
-from storage.db import connect
-from storage.migrate import migrate
+from tests.databases import create_database
 
 TESTS = Path(__file__).resolve().parent
 TEMPLATE_DB = "demisa_template"
@@ -53,41 +52,15 @@ def postgres_server() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _dsn_for(server_dsn: str, database: str) -> str:
-    """Replace the database name in a postgresql:// DSN (query parameters kept)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(server_dsn)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
-
-
 @pytest.fixture(scope="session")
 async def template_dsn(postgres_server: str) -> str:
     """A migrated template database, built once per session."""
-    admin = await asyncpg.connect(postgres_server)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
-    finally:
-        await admin.close()
-    dsn = _dsn_for(postgres_server, TEMPLATE_DB)
-    conn = await connect(dsn)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    return dsn
+    return await create_database(postgres_server, TEMPLATE_DB)
 
 
 async def _fresh_database(postgres_server: str) -> str:
     name = f"demisa_test_{os.getpid()}_{next(_db_counter)}"
-    admin = await asyncpg.connect(postgres_server)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
-    finally:
-        await admin.close()
-    return _dsn_for(postgres_server, name)
+    return await create_database(postgres_server, name, template=TEMPLATE_DB)
 
 
 @pytest.fixture

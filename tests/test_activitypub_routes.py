@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, Response
 from fedi.actors import create_local_actor
 from fedi.context import Context
 from fedi.urls import Urls
+from storage import accounts as account_store
 from storage import activities as activity_store
 from storage import actors as actor_store
 from storage import follows as follow_store
@@ -457,5 +458,10 @@ async def test_nodeinfo_active_users_count_recent_authors_only(
     async with ctx_of(app_client).pool.acquire() as conn:
         await conn.execute("UPDATE posts SET published = $2 WHERE id = $1", old.id,
                            datetime.now(UTC) - timedelta(days=60))
+        # NodeInfo counts accounts, so give both people one.
+        for person in (world["alice"], bob):
+            await account_store.insert(conn, actor_id=person.id, username=person.username,
+                                       email=f"{person.username}@example.org",
+                                       password_hash="$argon2id$unused")
     usage = (await app_client.get("/nodeinfo/2.1")).json()["usage"]
     assert usage["users"] == {"total": 2, "activeMonth": 1, "activeHalfyear": 2}

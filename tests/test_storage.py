@@ -75,3 +75,34 @@ async def test_pool_survives_reuse(dsn: str) -> None:
         assert results == list(range(10))
     finally:
         await pool.close()
+
+
+async def test_remote_hosts_may_reuse_a_name_but_local_names_stay_unique(
+    pool: asyncpg.Pool,
+) -> None:
+    from storage import actors as actor_store
+
+    async with pool.acquire() as conn:
+        user = await actor_store.upsert_remote(conn, "https://lemmy.example/u/rathaus", {
+            "type": "Person", "username": "rathaus", "domain": "lemmy.example",
+            "inbox": "https://lemmy.example/u/rathaus/inbox"})
+        group = await actor_store.upsert_remote(conn, "https://lemmy.example/c/rathaus", {
+            "type": "Group", "username": "rathaus", "domain": "lemmy.example",
+            "inbox": "https://lemmy.example/c/rathaus/inbox"})
+        assert user.id != group.id
+        found = await actor_store.by_handle(conn, "Rathaus", "lemmy.example", "Group")
+        assert found is not None and found.id == group.id
+        found = await actor_store.by_handle(conn, "rathaus", "lemmy.example", "Person")
+        assert found is not None and found.id == user.id
+        values = {"username": "anna", "domain": "here.example", "type": "Person"}
+        await actor_store.insert_local(conn, values={"ap_id": "https://here.example/users/anna",
+                                                     **values}, keys=_keys())
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await actor_store.insert_local(
+                conn, values={"ap_id": "https://here.example/groups/anna", **values,
+                              "type": "Group"}, keys=_keys())
+
+
+def _keys() -> dict[str, str]:
+    return {"rsa_private_pem": "x", "rsa_public_pem": "x", "ed25519_private_pem": "x",
+            "ed25519_public_multibase": "x"}

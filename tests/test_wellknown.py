@@ -14,11 +14,12 @@ from activitypub.webfinger import webfinger_lookup
 from fedi import __version__
 from fedi.actors import create_local_actor
 from fedi.context import Context
+from fedi.forum.accounts import set_registration_mode
 from fedi.urls import Urls
-from storage import accounts as account_store
 from storage import actors as actor_store
 from storage import posts as post_store
 from storage.actors import Actor
+from tests.helpers import make_user
 
 BASE = "http://127.0.0.1:8000"
 HOST = "127.0.0.1:8000"
@@ -132,7 +133,12 @@ async def test_nodeinfo_counts_follow_the_database(app_client: httpx.AsyncClient
     assert before["openRegistrations"] is True
 
     ctx = ctx_of(app_client)
-    alice = await make_actor(ctx, "Person", "alice")
+    alice = (await make_user(ctx, "alice")).actor
+    suspended = await make_user(ctx, "bruno")
+    async with ctx.pool.acquire() as conn:
+        # Only active accounts count as users.
+        await conn.execute("UPDATE accounts SET status = 'suspended' WHERE id = $1",
+                           suspended.account.id)
     cats = await make_actor(ctx, "Group", "cats")
     async with ctx.pool.acquire() as conn:
         await conn.execute("INSERT INTO groups (actor_id) VALUES ($1)", cats.id)
@@ -141,7 +147,7 @@ async def test_nodeinfo_counts_follow_the_database(app_client: httpx.AsyncClient
                                        "group_id": cats.id, "author_id": alice.id,
                                        "title": "Hallo", "content_html": "<p>Hi</p>"},
                                 post_id=post_id)
-        await account_store.set_setting(conn, "registration_mode", {"mode": "approval"})
+        await set_registration_mode(conn, "approval")
     after = await usage()
     assert after["usage"] == {"users": {"total": 1, "activeMonth": 1, "activeHalfyear": 1},
                               "localPosts": 1}

@@ -90,6 +90,8 @@ def actor_document(actor: Actor, *, ed25519_multibase: str | None, summary_sourc
         doc["attributedTo"] = actor.moderators_url
         doc["moderators"] = actor.moderators_url
         doc["postingRestrictedToMods"] = actor.posting_restricted_to_mods
+        if actor.local:
+            doc["modlog"] = f"{actor.ap_id}/modlog"  # our public modlog (api_modlog.py)
     if actor.type == "Application":
         # FEP-2677: the instance actor is not a person to follow or show.
         doc["manuallyApprovesFollowers"] = True

@@ -131,7 +131,7 @@ async def find_group(ctx: Context, ref: str) -> Actor:
         return await _remote_group(ctx, value, lambda: remote.resolve_actor(ctx, value))
     name, host = split_ref(value, own_host)
     async with ctx.pool.acquire() as conn:
-        actor = await actor_store.by_handle(conn, name, host)
+        actor = await actor_store.by_handle(conn, name, host, "Group")
     if host == own_host or (actor is not None and actor.type == "Group"
                             and actor.deleted_at is None):
         return await _ensure_group_row(ctx, _live_group(actor, f"{name}@{host}"))

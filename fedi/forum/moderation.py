@@ -10,11 +10,17 @@ unlike the author's delete; bans live in ``bans`` (read through storage.moderati
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
+
+import asyncpg
 
 from activitypub.errors import FetchStatusError, ProtocolError, UnsafeAddress, WebFingerError
 from fedi.actors import instance_actor
@@ -41,6 +47,7 @@ from storage.moderation import Ban
 from storage.posts import Post
 from storage.reports import Report
 
+log_ = logging.getLogger("fedi.moderation")
 REASON_MAX = 2000
 SHOW_MODERATORS_SETTING = "modlog_show_moderators"
 
@@ -762,3 +769,33 @@ async def update_settings(ctx: Context, staff: Staff, changes: dict[str, bool]
         await log(conn, "settings_update", staff=staff, details=dict(changes))
         return await moderation_settings(conn)
 
+
+
+# --- the expiry job -------------------------------------------------------------------------
+
+EXPIRY_INTERVAL = 60.0  # seconds between looks for expired bans
+
+
+async def start_ban_expiry(ctx: Context, run_workers: bool) -> Callable[[], Awaitable[None]] | None:
+    """Startup hook: while workers run, lift expired bans every minute (the ban stops
+    counting at its expiry anyway: active_ban reads ``expires_at``; this sends the
+    Undo(Block) and writes the modlog)."""
+    if not run_workers:
+        return None
+
+    async def loop() -> None:
+        while True:
+            try:
+                await lift_expired_bans(ctx)
+            except (asyncpg.PostgresError, OSError) as exc:
+                log_.warning("lifting expired bans failed: %s", exc)
+            await asyncio.sleep(EXPIRY_INTERVAL)
+
+    task = asyncio.create_task(loop())
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return stop

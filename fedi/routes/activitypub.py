@@ -34,6 +34,7 @@ from fedi.negotiation import (
     html_response,
     request_wants_activitypub,
 )
+from fedi.routes.api_modlog import group_modlog_collection
 from fedi.urls import Urls
 from storage import activities as activity_store
 from storage import actors as actor_store
@@ -324,6 +325,7 @@ routes = [
     *_actor_routes("groups"),
     Route("/groups/{name}/featured", featured, methods=["GET", "HEAD"]),
     Route("/groups/{name}/moderators", moderators, methods=["GET", "HEAD"]),
+    Route("/groups/{name}/modlog", group_modlog_collection, methods=["GET", "HEAD"]),
     Route("/posts/{post_id:int}", post_document, methods=["GET", "HEAD"]),
     Route("/posts/{post_id:int}/context", context_collection, methods=["GET", "HEAD"]),
     Route("/activities/{token:path}", activity_document, methods=["GET", "HEAD"]),

@@ -1,11 +1,12 @@
-"""Admin API for topic groups: create (moderation features extend this module)."""
+"""Admin API for topic groups: create, edit, delete, and appoint or remove moderators
+(local or remote actors; federated as Add/Remove to the moderators collection)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from fedi.api_common import (
@@ -18,9 +19,12 @@ from fedi.api_common import (
     read_json,
     require_str,
 )
-from fedi.auth import require_admin
+from fedi.auth import require_account, require_admin
 from fedi.context import Context
 from fedi.forum import groups as group_service
+from fedi.forum import moderation
+from fedi.forum.views import actor_view
+from fedi.routes.api_admin import optional_body
 from fedi.routes.api_forum import GROUP_SCHEMA, group_detail
 from storage import actors as actor_store
 
@@ -44,10 +48,47 @@ async def create_group(request: Request) -> JSONResponse:
         posting_restricted_to_mods=optional_bool(body, "posting_restricted_to_mods") or False,
         moderators=moderators,
     )
+    await moderation.log_group_created(ctx, await moderation.staff_of(ctx, account), group)
     return JSONResponse(await group_detail(request, group), status_code=201)
 
 
-routes = [Route("/api/v1/admin/groups", create_group, methods=["POST"])]
+async def _staff(request: Request) -> moderation.Staff:
+    return await moderation.staff_of(request.app.state.ctx, await require_account(request))
+
+
+async def edit_group(request: Request) -> JSONResponse:
+    """Group moderators and admins edit a group (Update(Group) to its followers)."""
+    who = await _staff(request)
+    body = await read_json(request)
+    group = await moderation.update_group(request.app.state.ctx, who,
+                                          request.path_params["name"], body)
+    return JSONResponse(await group_detail(request, group))
+
+
+async def delete_group(request: Request) -> Response:
+    who = await _staff(request)
+    body = await optional_body(request)
+    await moderation.delete_group(request.app.state.ctx, who, request.path_params["name"],
+                                  reason=moderation.check_reason(body.get("reason")))
+    return Response(status_code=204)
+
+
+async def moderator(request: Request) -> JSONResponse:
+    """PUT appoints, DELETE removes; ``{actor}`` is name@host or a URL-encoded actor URL."""
+    who = await _staff(request)
+    mods = await moderation.set_moderator(
+        request.app.state.ctx, who, request.path_params["name"],
+        request.path_params["actor"], appoint=request.method == "PUT")
+    return JSONResponse({"moderators": [actor_view(m) for m in mods]})
+
+
+routes = [
+    Route("/api/v1/admin/groups", create_group, methods=["POST"]),
+    Route("/api/v1/admin/groups/{name}", edit_group, methods=["PATCH"]),
+    Route("/api/v1/admin/groups/{name}", delete_group, methods=["DELETE"]),
+    Route("/api/v1/admin/groups/{name}/moderators/{actor:path}", moderator,
+          methods=["PUT", "DELETE"]),
+]
 
 OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/admin/groups": {"post": {
@@ -65,4 +106,46 @@ OPENAPI_PATHS: dict[str, Any] = {
                       "403": openapi_error("not an admin"),
                       "409": openapi_error("name taken"),
                       "422": openapi_error("invalid input")}}},
+    "/api/v1/admin/groups/{name}": {
+        "patch": {
+            "summary": "Edit a group (its moderators, admins); sent as Update(Group)",
+            "security": BEARER,
+            "parameters": [{"name": "name", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "requestBody": openapi_body({"type": "object", "properties": {
+                "title": {"type": "string"}, "summary": {"type": "string"},
+                "rules": {"type": "string"}, "language": {"type": "string"},
+                "posting_restricted_to_mods": {"type": "boolean"},
+                "reason": {"type": "string"}}}),
+            "responses": {"200": openapi_json("the group", GROUP_SCHEMA),
+                          "401": openapi_error("not logged in"),
+                          "403": openapi_error("not a moderator of the group"),
+                          "404": openapi_error("no such group"),
+                          "422": openapi_error("invalid input")}},
+        "delete": {
+            "summary": "Delete a group (admins); sent as Delete(Group)", "security": BEARER,
+            "parameters": [{"name": "name", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "responses": {"204": {"description": "deleted"},
+                          "401": openapi_error("not logged in"),
+                          "403": openapi_error("not an admin"),
+                          "404": openapi_error("no such group")}},
+    },
+    "/api/v1/admin/groups/{name}/moderators/{actor}": {
+        method: {
+            "summary": summary, "security": BEARER,
+            "parameters": [
+                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "actor", "in": "path", "required": True, "schema": {"type": "string"},
+                 "description": "name@host, or the actor URL (URL-encoded)"}],
+            "responses": {"200": openapi_json("the moderators", {"type": "object"}),
+                          "401": openapi_error("not logged in"),
+                          "403": openapi_error("not a moderator of the group"),
+                          "404": openapi_error("no such group or actor"),
+                          "422": openapi_error("not a person"),
+                          "502": openapi_error("the actor's server failed")}}
+        for method, summary in (
+            ("put", "Appoint a moderator (local or remote); sent as Add"),
+            ("delete", "Remove a moderator; sent as Remove"))
+    },
 }

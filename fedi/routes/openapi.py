@@ -14,9 +14,9 @@ from fedi.api_common import OPENAPI_SECURITY_SCHEMES
 
 
 def api_modules() -> list[ModuleType]:
-    from fedi.routes import api_accounts, api_admin_groups, api_forum
+    from fedi.routes import api_accounts, api_admin, api_admin_groups, api_forum, api_modlog
 
-    return [api_accounts, api_forum, api_admin_groups]
+    return [api_accounts, api_forum, api_admin_groups, api_admin, api_modlog]
 
 
 def build_document(base_url: str) -> dict[str, Any]:

@@ -7,7 +7,6 @@ WebFinger answers for users, groups (one namespace) and the instance actor, by
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -21,6 +20,7 @@ from fedi import SOFTWARE_NAME, __version__
 from fedi.actors import INSTANCE_ACTOR_NAME, instance_actor
 from fedi.context import Context
 from fedi.errors import AppError, Gone, NotFound
+from fedi.forum.accounts import get_registration_mode
 from storage import accounts as account_store
 from storage import actors as actor_store
 from storage import posts as post_store
@@ -113,24 +113,18 @@ async def nodeinfo(request: Request) -> Response:
     ctx = _ctx(request)
     now = datetime.now(UTC)
     async with ctx.pool.acquire() as conn:
-        users = await actor_store.count_local(conn, "Person")
+        users = await account_store.count(conn, status="active")
         month = await post_store.count_active_local_authors(conn, now - timedelta(days=30))
         halfyear = await post_store.count_active_local_authors(conn, now - timedelta(days=180))
         local_posts = await post_store.count_local(conn)
-        registration = await account_store.get_setting(conn, "registration_mode")
+        registration = await get_registration_mode(conn)
     document = nodeinfo_document(
         version, SOFTWARE_NAME, __version__,
         users_total=users, users_active_month=month, users_active_halfyear=halfyear,
-        local_posts=local_posts, open_registrations=_registrations_open(registration),
+        local_posts=local_posts, open_registrations=registration == "open",
         metadata={"nodeName": ctx.settings.instance_name},
     )
     return JSONResponse(document, media_type=nodeinfo_content_type(version), headers=_CORS)
-
-
-def _registrations_open(setting: Any) -> bool:
-    """Open unless the admin chose "closed" or "approval" (missing means open)."""
-    mode = setting.get("mode") if isinstance(setting, dict) else setting
-    return mode is None or mode == "open"
 
 
 routes = [

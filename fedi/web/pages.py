@@ -135,7 +135,7 @@ async def group_by_ref(request: Request) -> Response:
     name, host = group_service.split_ref(request.path_params["ref"], ctx.settings.host)
     # Only groups known here: a page view must not make us look up other servers.
     async with ctx.pool.acquire() as conn:
-        group = await actor_store.by_handle(conn, name, host)
+        group = await actor_store.by_handle(conn, name, host, "Group")
     if group is None or group.type != "Group":
         raise NotFound("This group does not exist here.")
     if group.local:

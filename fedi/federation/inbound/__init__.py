@@ -36,9 +36,9 @@ def table() -> dict[tuple[str, str], Handler]:
         actors,
         announce,
         create,
-        delete,
         follow,
         likes,
+        moderation,
         undo,
         update,
     )
@@ -50,7 +50,9 @@ def table() -> dict[tuple[str, str], Handler]:
         # Posts into our groups.
         ("Create", "*"): create.handle_create,
         ("Update", "*"): update.handle_update,
-        ("Delete", "*"): delete.handle_delete,
+        # A moderator's removal is a Delete too: moderation.py tells the two apart and
+        # passes authors' deletes on to delete.py.
+        ("Delete", "*"): moderation.handle_delete,
         ("Like", "*"): likes.handle_like,
         ("Dislike", "*"): likes.handle_like,
         # Actors.
@@ -60,6 +62,16 @@ def table() -> dict[tuple[str, str], Handler]:
         ("Accept", "*"): accept.handle_accept,
         ("Reject", "*"): accept.handle_reject,
         ("Announce", "*"): announce.handle_announce,
+        # Moderation (moderation.py).
+        ("Lock", "*"): moderation.handle_lock,
+        ("Add", "*"): moderation.handle_add_remove,
+        ("Remove", "*"): moderation.handle_add_remove,
+        ("Block", "*"): moderation.handle_block,
+        ("Undo", "Block"): moderation.handle_undo,
+        ("Undo", "Lock"): moderation.handle_undo,
+        ("Undo", "Delete"): moderation.handle_undo,
+        ("Flag", "*"): moderation.handle_flag,
+        ("Resolve", "*"): moderation.handle_resolve,
     }
     handlers.update(_extra)
     return handlers
