@@ -51,14 +51,19 @@ class Preflight:
 
 async def preflight(conn: Any, *, key_id: str, actor_ap_id: str, domains: Sequence[str],
                     recipient_ap_id: str | None) -> Preflight:
-    """``domains``: every name a domain block could be recorded under
-    (see storage.moderation.domain_candidates)."""
+    """``domains``: every name a domain block (or allow entry) could be recorded under
+    (see storage.moderation.domain_candidates). ``blocked`` is also true in allowlist
+    mode for a domain no allow entry covers."""
     row = await conn.fetchrow(
         """
         SELECT k.ap_id AS key_owner, k.public_key_pem AS key_pem,
                k.deleted_at IS NOT NULL AS owner_deleted,
                EXISTS (SELECT 1 FROM actors WHERE ap_id = $2) AS actor_known,
-               EXISTS (SELECT 1 FROM domain_blocks WHERE domain = ANY ($3::text[])) AS blocked,
+               (EXISTS (SELECT 1 FROM domain_blocks WHERE domain = ANY ($3::text[]))
+                OR (coalesce((SELECT value = 'true'::jsonb FROM instance_settings
+                              WHERE key = 'federation_allowlist'), false)
+                    AND NOT EXISTS (SELECT 1 FROM domain_allows
+                                    WHERE domain = ANY ($3::text[])))) AS blocked,
                ($4::text IS NULL OR EXISTS (
                    SELECT 1 FROM actors WHERE ap_id = $4 AND local AND deleted_at IS NULL
                )) AS recipient_exists

@@ -144,6 +144,23 @@ async def test_blocked_domain_is_403(fed: Fed) -> None:
     assert fed.peer.gets == []  # refused before fetching the key
 
 
+async def test_allowlist_mode_refuses_hosts_not_allowed(fed: Fed) -> None:
+    alice, bob = fed.remote(0, "alice"), fed.remote(1, "bob")
+    async with fed.ctx.pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO instance_settings (key, value) VALUES ($1, 'true'::jsonb)",
+            moderation.ALLOWLIST_SETTING)
+        await moderation.allow_domain(conn, fed.peer.hosts[1].split("//")[1],
+                                      reason="Nachbargemeinde")
+    before = await fed.counts()
+    answer = await fed.post(mastodon_create(alice, fed.group), alice["publicKey"]["id"])
+    assert answer.status_code == 403
+    assert error_of(answer)[0] == "domain_blocked"
+    assert await fed.counts() == before
+    answer = await fed.post(mastodon_create(bob, fed.group), bob["publicKey"]["id"])
+    assert answer.status_code == 202
+
+
 # -- stored and answered 202 ------------------------------------------------------------
 
 

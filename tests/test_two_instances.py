@@ -471,17 +471,43 @@ async def test_announces_are_trusted_only_from_their_origin(
     assert "not by an actor of its own host" in states[sent[2]][1]
     assert "nobody here follows" in states[sent[3]][1]
 
-    # 5. A removal by the group (Lemmy's moderator Delete) waits for issue 6: ignored.
+    # 5. A removal by the group (Lemmy's moderator Delete with a summary), relayed in an
+    # Announce: the group has authority over its posts, so B hides the post.
     removal = await announce({"id": f"{a.server.url}/activities/removal", "type": "Delete",
                               "actor": group.ap_id, "object": f"{origin.url}/notes/1",
                               "summary": "Spam"})
+    # The same from a group that does not hold the post changes nothing.
+    intrusion = await announce({"id": f"{a.server.url}/activities/removal-2",
+                                "type": "Delete", "actor": quiet.ap_id,
+                                "object": f"{origin.url}/notes/2", "summary": "Spam"},
+                               by=quiet, with_key=quiet_key)
     await idle(b)
     async with b.ctx.pool.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT state, last_error FROM inbox_activities WHERE ap_id = $1", removal)
+        rows = {r["ap_id"]: r for r in await conn.fetch(
+            "SELECT ap_id, state, last_error FROM inbox_activities WHERE ap_id = ANY($1)",
+            [removal, intrusion])}
         post = await post_store.by_ap_id(conn, f"{origin.url}/notes/1")
-    assert row["state"] == "ignored" and "moderators" in row["last_error"]
-    assert post is not None and post.deleted_at is None
+        other = await post_store.by_ap_id(conn, f"{origin.url}/notes/2")
+    assert rows[removal]["state"] == "done", rows[removal]["last_error"]
+    assert post is not None and post.removed_at is not None and post.deleted_at is None
+    assert post.removed_reason == "Spam"
+    assert rows[intrusion]["state"] == "ignored"
+    assert other is not None and other.removed_at is None
+
+    # 5b. A Lock relayed the same way locks the thread here (and its Undo unlocks it).
+    lock = {"id": f"{a.server.url}/activities/lock", "type": "Lock", "actor": group.ap_id,
+            "object": f"{origin.url}/notes/2"}
+    await announce(lock)
+    await idle(b)
+    async with b.ctx.pool.acquire() as conn:
+        other = await post_store.by_ap_id(conn, f"{origin.url}/notes/2")
+    assert other is not None and other.locked
+    await announce({"id": f"{a.server.url}/activities/unlock", "type": "Undo",
+                    "actor": group.ap_id, "object": lock})
+    await idle(b)
+    async with b.ctx.pool.acquire() as conn:
+        other = await post_store.by_ap_id(conn, f"{origin.url}/notes/2")
+    assert other is not None and not other.locked
 
     # 6. Carla deletes her note: the Delete is believed once her server says it is gone.
     del origin.docs["/notes/1"]

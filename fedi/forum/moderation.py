@@ -766,7 +766,7 @@ async def update_settings(ctx: Context, staff: Staff, changes: dict[str, bool]
     async with ctx.pool.acquire() as conn, conn.transaction():
         for name, value in changes.items():
             await account_store.set_setting(conn, keys[name], value)
-        await log(conn, "settings_update", staff=staff, details=dict(changes))
+        await log(conn, "settings_update", staff=staff, details=dict(changes), public=False)
         return await moderation_settings(conn)
 
 

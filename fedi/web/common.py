@@ -13,7 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fedi.context import Context
-from fedi.errors import AppError, NotFound
+from fedi.errors import AppError, Forbidden, NotFound
+from fedi.forum import moderation
+from fedi.forum.moderation import Staff
 from fedi.web.render import current_path, page, redirect, translate
 from fedi.web.session import Viewer, check_csrf, current_viewer
 
@@ -39,6 +41,24 @@ async def require_viewer(request: Request, next_path: str | None = None) -> View
     if viewer is None:
         raise LoginRequired(next_path or current_path(request))
     return viewer
+
+
+async def require_staff(request: Request, next_path: str | None = None) -> Staff:
+    """The logged-in viewer as the moderation services' ``Staff``; whether they may do
+    what they ask is for the service to decide (one set of rules for API and pages)."""
+    viewer = await require_viewer(request, next_path)
+    return Staff(viewer.account, viewer.actor)
+
+
+async def may_moderate(conn: Any, staff: Staff | None, group: Any) -> bool:
+    """Whether ``staff`` may moderate posts in ``group``: the services' own check."""
+    if staff is None:
+        return False
+    try:
+        await moderation.require_moderator(conn, staff, group)
+    except Forbidden:
+        return False
+    return True
 
 
 async def read_form(request: Request) -> FormData:

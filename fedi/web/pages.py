@@ -17,10 +17,11 @@ from starlette.responses import RedirectResponse, Response
 from fedi.errors import AppError, Gone, NotFound
 from fedi.forum import groups as group_service
 from fedi.forum.markup import html_to_text, render_markdown
+from fedi.forum.moderation import Staff
 from fedi.forum.views import actors_for
 from fedi.negotiation import HtmlPage
 from fedi.web import queries
-from fedi.web.common import ctx_of, error_page, web_endpoint
+from fedi.web.common import ctx_of, error_page, may_moderate, web_endpoint
 from fedi.web.render import page
 from fedi.web.session import current_viewer
 from storage import accounts as account_store
@@ -183,15 +184,19 @@ async def thread_page(request: Request, post: Post) -> Response:
         return RedirectResponse(thread_path(post), status_code=303)
     ctx = ctx_of(request)
     viewer = await current_viewer(request)
-    if post.removed_at is not None:
-        raise Gone("This thread was removed by the moderators.")
+    staff = Staff(viewer.account, viewer.actor) if viewer is not None else None
     async with ctx.pool.acquire() as conn:
+        group = await actor_store.get(conn, post.group_id) if post.group_id else None
+        moderator = await may_moderate(conn, staff, group)
+        if post.removed_at is not None and not moderator:
+            # Its moderators still see it: to restore it, or to see what was removed.
+            raise Gone("This thread was removed by the moderators.")
         posts = await post_store.thread_posts(conn, post.id)
         actors = await actors_for(conn, posts)
         liked = (await post_store.liked_by(conn, viewer.actor.id, [p.id for p in posts])
                  if viewer is not None else set())
-    group = actors.get(post.group_id) if post.group_id else None
     return await page(request, "thread.html", {
+        "may_moderate": moderator,
         "root": post,
         "group": group,
         "group_path": group_path(group) if group else None,

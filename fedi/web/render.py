@@ -42,6 +42,10 @@ SECURITY_HEADERS = {
 FLASH_KEYS = frozenset({
     "signed_up", "pending", "logged_in", "logged_out", "posted", "replied", "edited",
     "deleted", "liked", "unliked", "followed", "follow_pending", "unfollowed",
+    # moderation
+    "reported", "removed", "restored", "locked", "unlocked", "pinned", "unpinned", "banned",
+    "unbanned", "assigned", "resolved", "domain_blocked", "domain_unblocked",
+    "instance_reset", "approved", "rejected",
 })
 
 

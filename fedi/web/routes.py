@@ -8,7 +8,17 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from fedi.web import account_pages, feeds, pages, post_pages
+from fedi.web import (
+    account_pages,
+    admin_pages,
+    ban_pages,
+    feeds,
+    moderation_pages,
+    modlog_page,
+    pages,
+    post_pages,
+    report_pages,
+)
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -34,5 +44,32 @@ routes: list[BaseRoute] = [
     Route("/posts/{post_id:int}/delete", post_pages.delete, methods=["POST"]),
     Route("/posts/{post_id:int}/like", post_pages.like, methods=["POST"]),
     Route("/posts/{post_id:int}/feed.atom", feeds.thread_feed, methods=["GET", "HEAD"]),
+    # Reports by anyone logged in.
+    Route("/posts/{post_id:int}/report", report_pages.report_post_form, methods=["GET", "HEAD"]),
+    Route("/posts/{post_id:int}/report", report_pages.report_post, methods=["POST"]),
+    Route("/users/{name}/report", report_pages.report_person_form, methods=["GET", "HEAD"]),
+    Route("/users/{name}/report", report_pages.report_person, methods=["POST"]),
+    # Moderators of a group and admins.
+    Route("/posts/{post_id:int}/moderate", moderation_pages.moderate_form,
+          methods=["GET", "HEAD"]),
+    Route("/posts/{post_id:int}/moderate", moderation_pages.moderate, methods=["POST"]),
+    Route("/mod/reports", moderation_pages.reports, methods=["GET", "HEAD"]),
+    Route("/mod/reports/{report_id:int}/assign", moderation_pages.assign_report,
+          methods=["POST"]),
+    Route("/mod/reports/{report_id:int}/resolve", moderation_pages.resolve_report,
+          methods=["POST"]),
+    Route("/mod/ban", ban_pages.ban_form, methods=["GET", "HEAD"]),
+    Route("/mod/ban", ban_pages.ban, methods=["POST"]),
+    Route("/mod/bans", ban_pages.bans, methods=["GET", "HEAD"]),
+    Route("/mod/bans/{ban_id:int}/lift", ban_pages.lift_ban, methods=["POST"]),
+    # Admins.
+    Route("/admin/domains", admin_pages.domains, methods=["GET", "HEAD"]),
+    Route("/admin/domains", admin_pages.change_domain, methods=["POST"]),
+    Route("/admin/instances", admin_pages.instances, methods=["GET", "HEAD"]),
+    Route("/admin/instances/{domain}/reset", admin_pages.reset_instance, methods=["POST"]),
+    Route("/admin/signups", admin_pages.signups, methods=["GET", "HEAD"]),
+    Route("/admin/signups/{name}", admin_pages.decide_signup, methods=["POST"]),
+    # Everyone.
+    Route("/modlog", modlog_page.modlog, methods=["GET", "HEAD"]),
     Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
 ]

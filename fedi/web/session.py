@@ -24,6 +24,7 @@ from fedi.errors import Forbidden
 from fedi.forum.accounts import issue_token, resolve_token, revoke_token
 from fedi.web.messages import N_
 from storage import actors as actor_store
+from storage import moderation as moderation_store
 from storage.accounts import Account
 from storage.actors import Actor
 
@@ -45,10 +46,16 @@ class Viewer:
     account: Account
     actor: Actor
     token_id: int
+    moderated_groups: tuple[int, ...] = ()
 
     @property
     def is_admin(self) -> bool:
         return self.account.is_admin
+
+    @property
+    def is_staff(self) -> bool:
+        """Sees the moderation pages: an admin, or a moderator of some group."""
+        return self.account.is_admin or bool(self.moderated_groups)
 
 
 def _ctx(request: Request) -> Context:
@@ -81,7 +88,8 @@ async def current_viewer(request: Request) -> Viewer | None:
                     and match.account.status == "active"):
                 actor = await actor_store.get(conn, match.account.actor_id)
                 if actor is not None and actor.deleted_at is None:
-                    viewer = Viewer(match.account, actor, match.token.id)
+                    moderated = await moderation_store.moderated_group_ids(conn, actor.id)
+                    viewer = Viewer(match.account, actor, match.token.id, tuple(moderated))
     setattr(request.state, _STATE_VIEWER, viewer)
     return viewer
 

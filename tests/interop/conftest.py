@@ -1,6 +1,6 @@
 """Fixtures for the interop suite: the Fedify peer (tests/interop/peer, a real third-party
 ActivityPub implementation in Node) as a subprocess on loopback with a small client for
-its control API, and a dEMiSA instance with one group and two users.
+its control API, and a dEMiSA instance (workers running) with one group.
 
 The peer is started once per test module (its state is keyed by actor id, and every
 test gets its own dEMiSA on its own port, so tests do not see each other's follows);
@@ -27,7 +27,7 @@ import pytest
 from fedi.context import Context
 from tests.conftest import LiveServer
 from tests.helpers import User, make_group, make_user
-from tests.test_two_instances import eventually
+from tests.test_two_instances import Side, eventually
 
 PEER_DIR = Path(__file__).resolve().parent / "peer"
 READY_TIMEOUT = 30.0  # seconds for Node to load Fedify and listen (about 1 s here)
@@ -35,7 +35,8 @@ STOP_TIMEOUT = 5.0
 
 
 class PeerError(AssertionError):
-    """A control call answered ``ok: false``."""
+    """A control call answered ``ok: false``. An AssertionError, so that a poll
+    (``eventually``) tries again until its deadline, then fails with the peer's words."""
 
 
 class FedifyPeer:
@@ -173,23 +174,13 @@ async def peer() -> AsyncIterator[FedifyPeer]:
 
 
 @dataclass
-class Demisa:
-    """Our side: a dEMiSA instance with workers and the group ``breitband``."""
+class Demisa(Side):
+    """Our side (a dEMiSA instance with workers, its API client at ``client``) and its
+    group ``breitband``."""
 
-    server: LiveServer
-    api: httpx.AsyncClient
-    group_id: str
-    group_key_id: str
+    group_id: str = ""
+    group_key_id: str = ""
     users: dict[str, User] = field(default_factory=dict)
-
-    @property
-    def ctx(self) -> Context:
-        ctx: Context = self.server.app.state.ctx
-        return ctx
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.server.port}"
 
     @property
     def group_handle(self) -> str:
@@ -209,17 +200,6 @@ class Demisa:
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
         async with self.ctx.pool.acquire() as conn:
             return list(await conn.fetch(sql, *args))
-
-    async def get(self, path: str) -> Any:
-        answer = await self.api.get(path)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-    async def send(self, method: str, path: str, user: User, body: Any = None,
-                   status: int = 201) -> Any:
-        answer = await self.api.request(method, path, headers=user.headers, json=body)
-        assert answer.status_code == status, answer.text
-        return answer.json()
 
     async def idle(self) -> None:
         """Wait until our workers have nothing left: no queued delivery and no queued

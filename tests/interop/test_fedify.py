@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import User
 from tests.interop.conftest import Demisa, FedifyPeer
 from tests.test_two_instances import eventually
 
@@ -33,6 +34,20 @@ async def follow_group(peer: FedifyPeer, ours: Demisa) -> dict[str, Any]:
     record = await eventually(accepted)
     assert record["follow_id"] == answer["follow_id"]
     return record
+
+
+async def new_thread(ours: Demisa, user: User, title: str, content: str) -> dict[str, Any]:
+    """A thread by a local user in our group, through the JSON API."""
+    thread: dict[str, Any] = await ours.call(
+        "POST", "/api/v1/groups/breitband/threads", user, status=201,
+        json={"title": title, "content": content})
+    return thread
+
+
+async def new_reply(ours: Demisa, user: User, post_id: int, content: str) -> dict[str, Any]:
+    reply: dict[str, Any] = await ours.call(
+        "POST", f"/api/v1/posts/{post_id}/replies", user, status=201, json={"content": content})
+    return reply
 
 
 async def group_activities(peer: FedifyPeer, ours: Demisa, kind: str, count: int
@@ -57,6 +72,38 @@ def assert_verified_by_http_signature(entry: dict[str, Any], key_id: str) -> Non
     assert checks["http_signature"] is True, checks
     assert checks["key_id"] == key_id
     assert checks["signature_input_present"] is False, "Fedify 1.5 reads no RFC 9421"
+
+
+async def assert_stays_on_cavage(peer: FedifyPeer, ours: Demisa, *, knocks: int = 0) -> None:
+    """Everything we sent the peer was delivered, Fedify refused none of it but the
+    ``knocks`` RFC 9421 first attempts, and what we remember for its host is
+    draft-cavage (or nothing yet): Fedify 1.5 cannot read RFC 9421."""
+    await ours.idle()
+    refused = [r for r in await peer.inbox_requests(host=ours.host) if r["status"] >= 400]
+    assert len(refused) == knocks, refused
+    assert all(r["checks"]["signature_input_present"] for r in refused), refused
+    problems = await peer.call("errors")
+    assert problems["errors"] == [] and problems["unmatched_follow_responses"] == [], problems
+    states = await ours.fetch(
+        "SELECT state, count(*) AS n FROM deliveries WHERE domain = $1 GROUP BY state",
+        peer.host)
+    assert {r["state"] for r in states} <= {"delivered"}, [dict(r) for r in states]
+    scheme = await ours.fetchval(
+        "SELECT signature_scheme FROM instances WHERE domain = $1", peer.host)
+    assert scheme in ("cavage", None)
+
+
+async def thread_by_ap_id(ours: Demisa, ap_id: str) -> dict[str, Any]:
+    """Our API's view of the thread ``ap_id`` (found in the group's list), once it is
+    there."""
+
+    async def listed() -> dict[str, Any]:
+        page = await ours.get("/api/v1/groups/breitband/threads")
+        found = [t for t in page["items"] if t["ap_id"] == ap_id]
+        assert len(found) == 1, page
+        return dict(found[0])
+
+    return await eventually(listed)
 
 
 async def test_peer_finds_and_follows_a_group(peer: FedifyPeer, ours: Demisa) -> None:
@@ -86,25 +133,6 @@ async def test_peer_finds_and_follows_a_group(peer: FedifyPeer, ours: Demisa) ->
     await assert_stays_on_cavage(peer, ours)
 
 
-async def assert_stays_on_cavage(peer: FedifyPeer, ours: Demisa, *, knocks: int = 0) -> None:
-    """Everything we sent the peer was delivered, Fedify refused none of it but the
-    ``knocks`` RFC 9421 first attempts, and what we remember for its host is
-    draft-cavage (or nothing yet): Fedify 1.5 cannot read RFC 9421."""
-    await ours.idle()
-    refused = [r for r in await peer.inbox_requests(host=ours.host) if r["status"] >= 400]
-    assert len(refused) == knocks, refused
-    assert all(r["checks"]["signature_input_present"] for r in refused), refused
-    problems = await peer.call("errors")
-    assert problems["errors"] == [] and problems["unmatched_follow_responses"] == [], problems
-    states = await ours.fetch(
-        "SELECT state, count(*) AS n FROM deliveries WHERE domain = $1 GROUP BY state",
-        peer.host)
-    assert {r["state"] for r in states} <= {"delivered"}, [dict(r) for r in states]
-    scheme = await ours.fetchval(
-        "SELECT signature_scheme FROM instances WHERE domain = $1", peer.host)
-    assert scheme in ("cavage", None)
-
-
 async def test_double_knock_falls_back_to_cavage(peer: FedifyPeer, ours: Demisa) -> None:
     # As if the peer's host had once taken RFC 9421 (a Mastodon 4.5 before it was
     # replaced by this Fedify): the first knock is RFC 9421, Fedify refuses it, the
@@ -126,19 +154,17 @@ async def test_double_knock_falls_back_to_cavage(peer: FedifyPeer, ours: Demisa)
     assert refused["checks"]["signature_input_present"] is True
     assert taken["checks"]["signature_input_present"] is False
     assert taken["raw"]["object"]["id"] == record["follow_id"]
-    await ours.idle()
+    await assert_stays_on_cavage(peer, ours, knocks=1)
     scheme = await ours.fetchval(
         "SELECT signature_scheme FROM instances WHERE domain = $1", peer.host)
     assert scheme == "cavage"
-    await assert_stays_on_cavage(peer, ours, knocks=1)
 
 
 async def test_a_local_thread_is_announced_and_fetchable(peer: FedifyPeer, ours: Demisa
                                                          ) -> None:
     anna = await ours.user("anna")
     await follow_group(peer, ours)
-    thread = await ours.send("POST", "/api/v1/groups/breitband/threads", anna,
-                             {"title": "Glasfaser in Musterdorf", "content": "Wann geht es los?"})
+    thread = await new_thread(ours, anna, "Glasfaser in Musterdorf", "Wann geht es los?")
     note_id = thread["ap_id"]
 
     # The peer's host has no NodeInfo (software unknown): it gets both forms.
@@ -162,19 +188,6 @@ async def test_a_local_thread_is_announced_and_fetchable(peer: FedifyPeer, ours:
             assert fetched["fedify"]["type"] == kind and fetched["fedify"]["id"] == url
             assert fetched["ok"] is True, fetched
     await assert_stays_on_cavage(peer, ours)
-
-
-async def thread_by_ap_id(ours: Demisa, ap_id: str) -> dict[str, Any]:
-    """Our API's view of the thread ``ap_id`` (found in the group's list), once it is
-    there."""
-
-    async def listed() -> dict[str, Any]:
-        page = await ours.get("/api/v1/groups/breitband/threads")
-        found = [t for t in page["items"] if t["ap_id"] == ap_id]
-        assert len(found) == 1, page
-        return dict(found[0])
-
-    return await eventually(listed)
 
 
 async def test_a_fedify_note_mentioning_the_group_becomes_a_thread(
@@ -215,10 +228,8 @@ async def test_a_fedify_note_mentioning_the_group_becomes_a_thread(
 async def test_reply_to_a_reply_like_and_unfollow(peer: FedifyPeer, ours: Demisa) -> None:
     anna, ben = await ours.user("anna"), await ours.user("ben")
     await follow_group(peer, ours)
-    thread = await ours.send("POST", "/api/v1/groups/breitband/threads", anna,
-                             {"title": "Leerrohre", "content": "Liegen sie schon?"})
-    answer = await ours.send("POST", f"/api/v1/posts/{thread['id']}/replies", ben,
-                             {"content": "In der Hauptstraße ja."})
+    thread = await new_thread(ours, anna, "Leerrohre", "Liegen sie schon?")
+    answer = await new_reply(ours, ben, thread["id"], "In der Hauptstraße ja.")
     reply_id = answer["ap_id"]
     await group_activities(peer, ours, "Announce", 4)  # both forms of both posts
 
@@ -265,10 +276,8 @@ async def test_reply_to_a_reply_like_and_unfollow(peer: FedifyPeer, ours: Demisa
     seen = len(await peer.inbox_requests(host=ours.host))
     last_delivery = await ours.fetchval("SELECT coalesce(max(id), 0) FROM deliveries")
 
-    await ours.send("POST", "/api/v1/groups/breitband/threads", anna,
-                    {"title": "Nach dem Abschied", "content": "Liest das noch jemand?"})
-    await ours.send("POST", f"/api/v1/posts/{thread['id']}/replies", ben,
-                    {"content": "Noch eine Antwort."})
+    await new_thread(ours, anna, "Nach dem Abschied", "Liest das noch jemand?")
+    await new_reply(ours, ben, thread["id"], "Noch eine Antwort.")
     await ours.idle()
     to_peer = await ours.fetchval(
         "SELECT count(*) FROM deliveries WHERE id > $1 AND domain = $2",

@@ -5,8 +5,9 @@ Both forms are accepted: ``Announce(<activity>)`` with a Create, Update, Delete,
 Dislike or Undo embedded (Lemmy, Mbin, PieFed, NodeBB, dEMiSA), and ``Announce(<object
 id>)`` (the Mastodon-compatible boost). An embedded activity is used as it is only when
 its id is on the announcing group's host; anything else is fetched from its origin by id
-and must be attributed to an actor on that same host. Moderators' actions (a Delete by
-the group or a moderator, Lock, Block ...) are ignored until moderation federates.
+and must be attributed to an actor on that same host. Moderators' actions relayed this way
+(Lemmy: a Delete by the group or a moderator, Lock, Add/Remove, Block and their Undo) go
+to :mod:`fedi.federation.inbound.moderation`, which checks the actor's authority.
 
 :func:`receive_relayed` is shared with the backfill, which reads a group's outbox the
 way it would read its Announces.
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from activitypub import vocab
 from activitypub.errors import FetchStatusError
 from fedi.context import Context
+from fedi.federation.inbound import moderation
 from fedi.federation.inbound.outcomes import Ignored
 from fedi.federation.inbound.posts import (
     POST_TYPES,
@@ -71,6 +73,10 @@ async def receive_relayed(ctx: Context, group: Actor, ref: vocab.Ref, *,
     if isinstance(ref, vocab.Delete) and not _from_host(ref, group):
         if creates_only:
             raise Ignored("a Delete while backfilling")
+        if not await _by_author(ctx, group, ref):
+            # A moderator's removal relayed by the group: authority is checked there.
+            await moderation.receive_relayed(ctx, ref)
+            return None
         # Deletions are rarely fetchable (Mastodon's have no document): believe the
         # origin instead, which must no longer have the object.
         return await _delete_if_gone(ctx, group, ref)
@@ -82,6 +88,9 @@ async def receive_relayed(ctx: Context, group: Actor, ref: vocab.Ref, *,
         raise Ignored(f"nothing to do with a relayed {doc.type}")
     if creates_only and doc.type != "Create":
         raise Ignored(f"a {doc.type} while backfilling")
+    if _is_moderation(doc):
+        await moderation.receive_relayed(ctx, doc)
+        return None
     if doc.type in ("Create", "Update"):
         obj = await _object_of(ctx, doc)
         if doc.actor not in obj.attributed_to:
@@ -178,18 +187,38 @@ async def _our_post_in(conn: Any, group: Actor, object_ref: str | None) -> Post:
     return post
 
 
-async def _delete(ctx: Context, group: Actor, act: vocab.Activity) -> Post:
-    async with ctx.pool.acquire() as conn, conn.transaction():
+_MODERATION = frozenset({"Lock", "Add", "Remove", "Block"})
+
+
+def _is_moderation(doc: vocab.Activity) -> bool:
+    """Lock, Add/Remove (featured, moderators), Block, and their Undo."""
+    if doc.type in _MODERATION:
+        return True
+    inner = doc.object if doc.type == "Undo" else None
+    return isinstance(inner, vocab.ActivityStreamsDocument) and inner.type in (
+        _MODERATION | {"Delete"})
+
+
+async def _by_author(ctx: Context, group: Actor, act: vocab.Activity) -> bool:
+    """Whether a Delete comes from the author of the post it deletes."""
+    async with ctx.pool.acquire() as conn:
         post = await _our_post_in(conn, group, act.object_id)
         author = await actor_store.get(conn, post.author_id)
-        if author is None or author.ap_id != act.actor:
-            # A moderator's removal (Lemmy: Delete by the group or a mod, with a summary).
-            raise Ignored("removals by moderators of remote groups are not applied yet")
+    return author is not None and author.ap_id == act.actor
+
+
+async def _delete(ctx: Context, group: Actor, act: vocab.Activity) -> Post | None:
+    if not await _by_author(ctx, group, act):
+        # A moderator's removal (Lemmy: Delete by the group or a mod, with a summary).
+        await moderation.receive_relayed(ctx, act)
+        return None
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        post = await _our_post_in(conn, group, act.object_id)
         await post_store.mark_deleted(conn, post.id)
     return post
 
 
-async def _delete_if_gone(ctx: Context, group: Actor, act: vocab.Delete) -> Post:
+async def _delete_if_gone(ctx: Context, group: Actor, act: vocab.Delete) -> Post | None:
     object_ref = act.object_id
     async with ctx.pool.acquire() as conn:
         await _our_post_in(conn, group, object_ref)

@@ -90,7 +90,7 @@ async def _remote_log(conn: Any, activity: vocab.Activity, action: str, *, group
 
 # --- posts --------------------------------------------------------------------------------
 
-async def handle_delete(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
+async def handle_delete(ctx: Context, activity: vocab.Activity, row: InboxActivity | None) -> None:
     """A Delete by someone other than the post's author is a moderator's removal (Lemmy);
     everything else is the author's delete (inbound/delete.py)."""
     object_id = activity.object_id
@@ -104,6 +104,8 @@ async def handle_delete(ctx: Context, activity: vocab.Activity, row: InboxActivi
                 and group is not None and not group.local):
             await _set_removed(ctx, activity, post, group, removed=True)
             return
+    if row is None:
+        raise Ignored("not a moderator's removal")
     await author_delete.handle_delete(ctx, activity, row)
 
 
@@ -121,7 +123,7 @@ async def _set_removed(ctx: Context, activity: vocab.Activity, post: Post, group
                           group=group, moderator=moderator, post=post, target=author)
 
 
-async def handle_lock(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
+async def handle_lock(ctx: Context, activity: vocab.Activity, row: InboxActivity | None) -> None:
     await _set_locked(ctx, activity, activity.object_id, locked=True)
 
 
@@ -138,8 +140,8 @@ async def _set_locked(ctx: Context, activity: vocab.Activity, object_id: str | N
                           group=group, moderator=moderator, post=post)
 
 
-async def handle_add_remove(ctx: Context, activity: vocab.Activity, row: InboxActivity
-                            ) -> None:
+async def handle_add_remove(ctx: Context, activity: vocab.Activity,
+                            row: InboxActivity | None) -> None:
     """Add/Remove to a group's featured collection (pin) or moderators collection."""
     target = vocab.object_id(activity.target) if activity.target else None
     async with ctx.pool.acquire() as conn:
@@ -176,7 +178,7 @@ async def handle_add_remove(ctx: Context, activity: vocab.Activity, row: InboxAc
 
 # --- bans ---------------------------------------------------------------------------------
 
-async def handle_block(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
+async def handle_block(ctx: Context, activity: vocab.Activity, row: InboxActivity | None) -> None:
     target_id = vocab.object_id(activity.target) if activity.target else None
     object_id = activity.object_id
     if object_id is None:
@@ -233,11 +235,18 @@ async def _personal_block(ctx: Context, activity: vocab.Activity, object_id: str
         await follow_store.delete(conn, blocked.id, blocker.id)
 
 
-async def handle_undo(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
+async def handle_undo(ctx: Context, activity: vocab.Activity, row: InboxActivity | None) -> None:
     """Undo of a Block (ban lifted), Lock (unlocked) or removal Delete (restored)."""
     inner = activity.object
     if not isinstance(inner, vocab.Activity):
         raise Ignored("the Undo does not embed what it undoes")
+    try:
+        await _undo(ctx, activity, inner)
+    except Ignored as exc:  # Refused stays Refused: say what was undone
+        raise type(exc)(f"Undo of a {inner.type}: {exc.reason}") from None
+
+
+async def _undo(ctx: Context, activity: vocab.Activity, inner: vocab.Activity) -> None:
     if inner.type == "Lock":
         await _set_locked(ctx, activity, inner.object_id, locked=False)
     elif inner.type == "Delete":
@@ -273,7 +282,7 @@ async def _unblock(ctx: Context, activity: vocab.Activity, inner: vocab.Activity
 
 # --- reports ------------------------------------------------------------------------------
 
-async def handle_flag(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
+async def handle_flag(ctx: Context, activity: vocab.Activity, row: InboxActivity | None) -> None:
     """A report about actors or posts of ours, or posts in our groups."""
     reporter = await sender_of(ctx, activity)
     reported_actor: Actor | None = None
@@ -312,7 +321,7 @@ async def handle_flag(ctx: Context, activity: vocab.Activity, row: InboxActivity
         raise Ignored(f"the report {activity.id} is known already")
 
 
-async def handle_resolve(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
+async def handle_resolve(ctx: Context, activity: vocab.Activity, row: InboxActivity | None) -> None:
     """Lemmy's Resolve of a Flag we forwarded: our copy of the report is closed."""
     flag_id = activity.object_id
     async with ctx.pool.acquire() as conn:
@@ -328,3 +337,18 @@ async def handle_resolve(ctx: Context, activity: vocab.Activity, row: InboxActiv
             resolution=activity.summary or f"resolved by {resolver.handle}")
         if done is None:
             raise Ignored(f"the report {flag_id} is resolved already")
+
+
+RELAYED_TYPES = frozenset({"Delete", "Lock", "Add", "Remove", "Block", "Undo"})
+
+
+async def receive_relayed(ctx: Context, activity: vocab.Activity) -> None:
+    """A moderation activity a remote group relayed in its Announce (Lemmy's way), once
+    the Announce handler has it from a trusted origin: the same handlers and the same
+    authority check as when it arrives on its own. Raises Ignored for anything else."""
+    handlers = {"Delete": handle_delete, "Lock": handle_lock, "Add": handle_add_remove,
+                "Remove": handle_add_remove, "Block": handle_block, "Undo": handle_undo}
+    handler = handlers.get(activity.type)
+    if handler is None:
+        raise Ignored(f"a relayed {activity.type} is no moderation activity")
+    await handler(ctx, activity, None)
