@@ -11,7 +11,7 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
-from activitypub.vocab import Activity, ActivityStreamsDocument, APObject, Link, parse
+from activitypub.vocab import Activity, ActivityStreamsDocument, Actor, APObject, Link, parse
 
 SUMMARY_KEYS = (
     "type",
@@ -61,6 +61,10 @@ def _summarize_view(doc: ActivityStreamsDocument) -> dict[str, Any]:
         summary.update(_object_fields(doc))
     elif isinstance(doc, Activity):
         summary.update(_activity_fields(doc))
+    elif isinstance(doc, Actor):
+        # An actor's display name, and its bio as the text (what `fedi lookup` shows).
+        summary["name"] = doc.name
+        summary["content_text"] = _text_of(doc.summary, None)
     elif isinstance(doc, Link):
         summary["name"] = doc.name
     return summary

@@ -79,3 +79,38 @@ def test_inspect_missing_file() -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "cannot read" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_lookup_resolves_a_handle_with_a_signed_fetch(
+    instance: object, dsn: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`fedi lookup name@host` against a real instance over loopback: WebFinger, then a
+    GET signed by our own instance actor, summarised like `fedi inspect`."""
+    import asyncio
+    import contextlib
+    import io
+
+    from tests.helpers import make_group
+
+    server = await instance()  # type: ignore[operator]
+    await make_group(server.app.state.ctx, "breitband")
+    monkeypatch.setenv("DATABASE_URL", dsn)
+    monkeypatch.setenv("FEDI_BASE_URL", "http://127.0.0.1:9")  # another instance: ours
+    monkeypatch.setenv("FEDI_ALLOW_PRIVATE_ADDRESSES", "1")
+    monkeypatch.setenv("FEDI_LOG_LEVEL", "WARNING")
+    out, err = io.StringIO(), io.StringIO()
+
+    def run(target: str) -> int:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            return main(["lookup", target])
+
+    host = server.url.split("//")[1]
+    assert await asyncio.to_thread(run, f"breitband@{host}") == 0, err.getvalue()
+    summary = json.loads(out.getvalue())
+    assert summary["type"] == "Group"
+    assert summary["id"] == f"{server.url}/groups/breitband"
+    assert summary["name"] == "Breitbandausbau"
+    assert summary["content_text"] == "Fragen zum Glasfaserausbau"
+    out.truncate(0), out.seek(0)
+    assert await asyncio.to_thread(run, f"nobody@{host}") == 2
+    assert err.getvalue().count("\n") == 1 and "cannot look up nobody@" in err.getvalue()

@@ -14,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedi.errors import AppError, NotFound, ValidationFailed
+from fedi.errors import NotFound, ValidationFailed
 from fedi.forum import moderation
 from fedi.forum import posts as post_service
 from fedi.forum.views import actors_for
@@ -78,6 +78,8 @@ async def moderate_form(request: Request) -> Response:
     post = await _post(request)
     staff = await require_staff(request)
     action = _action(request.query_params.get("action"))
+    if action not in ("remove", "restore"):  # lock and pin are buttons without a page
+        raise ValidationFailed(UNKNOWN_ACTION, field="action")
     async with ctx_of(request).pool.acquire() as conn:
         group = await actor_store.get(conn, post.group_id) if post.group_id else None
         await moderation.require_moderator(conn, staff, group)
@@ -191,10 +193,7 @@ async def assign_report(request: Request) -> Response:
 async def resolve_report(request: Request) -> Response:
     staff = await require_staff(request, "/mod/reports")
     form = await read_form(request)
-    report_id = _report_id(request)
-    try:
-        resolution = moderation.check_reason(text(form, "resolution"))
-    except AppError as exc:
-        raise ValidationFailed(exc.message, field="resolution") from None
-    await moderation.resolve_report(ctx_of(request), staff, report_id, resolution=resolution)
+    resolution = moderation.check_reason(text(form, "resolution"))
+    await moderation.resolve_report(ctx_of(request), staff, _report_id(request),
+                                    resolution=resolution)
     return redirect(request, safe_next(text(form, "next"), "/mod/reports"), flash="resolved")

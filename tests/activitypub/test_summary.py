@@ -109,10 +109,14 @@ def test_markdown_content_is_not_html_stripped() -> None:
     assert summarize(raw)["content_text"] == "a <b> c"
 
 
-def test_actor_summary_has_no_activity_fields() -> None:
-    summary = summarize(corpus("lemmy/objects/group.json"))
+def test_actor_summary_has_its_name_and_bio_but_no_activity_fields() -> None:
+    raw = corpus("lemmy/objects/group.json")
+    summary = summarize(raw)
     assert summary["type"] == "Group"
-    assert all(summary[k] is None for k in SUMMARY_KEYS if k not in ("type", "id"))
+    assert summary["name"] == raw["name"]
+    assert summary["content_text"] and summary["content_text"] in html_to_text(raw["summary"])
+    shown = ("type", "id", "name", "content_text")
+    assert all(summary[k] is None for k in SUMMARY_KEYS if k not in shown)
 
 
 @pytest.mark.parametrize("bad", [None, [], {"id": ALICE}, {"type": "Note", "id": "x"}])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from html.parser import HTMLParser
 from typing import Any
 
@@ -59,6 +59,27 @@ async def client_as_alice(app_client: httpx.AsyncClient,
                           alice: User) -> AsyncIterator[httpx.AsyncClient]:
     await log_in(app_client, "alice")
     yield app_client
+
+
+Client = Callable[..., Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def client_for(app_client: httpx.AsyncClient) -> AsyncIterator[Client]:
+    """Factory: another browser on the same app, logged in as ``username`` (or not)."""
+    opened: list[httpx.AsyncClient] = []
+
+    async def make(username: str | None = None) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app_client.app)  # type: ignore[attr-defined]
+        client = httpx.AsyncClient(transport=transport, base_url=str(app_client.base_url))
+        opened.append(client)
+        if username is not None:
+            await log_in(client, username)
+        return client
+
+    yield make
+    for client in opened:
+        await client.aclose()
 
 
 class _Outline(HTMLParser):

@@ -233,11 +233,80 @@ async def test_a_citizen_signs_up_writes_and_reads_in_german_and_english(
     await page.get_by_role("heading", name="Topic groups").wait_for()
     await checker.check("start-en")
 
+    # Someone answers rudely; Clara reports that reply (still in English).
+    await page.goto(thread_url)
+    troll = await make_user(ctx, "troll")
+    thread = await post_service.get_post(ctx, int(thread_url.rsplit("/", 1)[1]))
+    await post_service.create_reply(ctx, author=troll.actor, parent=thread,
+                                    content="Alles Lüge, ihr Ahnungslosen!")
+    await page.reload()
+    rude = page.locator("article.post", has_text="Alles Lüge")
+    await rude.get_by_role("link", name="Report").click()
+    assert await _h1(page) == "Report a post"
+    await checker.accessible("report-en")
+    await page.fill("#f-reason", "Insults the people in this thread.")
+    await main.get_by_role("button", name="Send report").click()
+    await page.get_by_text("Thank you! The moderators will look at your report.").wait_for()
+
     # Log out.
     await page.get_by_role("button", name="Log out").click()
     await page.get_by_text("You are logged out.").wait_for()
+
+    await _a_moderator_handles_the_report(page, checker, thread_url)
     assert not [e for e in checker.console_errors if "Content Security Policy" in e], \
         checker.console_errors
+
+
+async def _a_moderator_handles_the_report(page: Any, checker: Checker, thread_url: str) -> None:
+    """The group's moderator (the mayor) finds the report, removes the reply, resolves
+    the report and logs out; the public then sees the reply as removed."""
+    main = page.locator("main")
+    await page.get_by_role("link", name="Deutsch").click()
+    await page.get_by_role("navigation").get_by_role("link", name="Anmelden").click()
+    await page.fill("#f-username", "buergermeisterin")
+    await page.fill("#f-password", "correct horse battery")
+    await main.get_by_role("button", name="Anmelden").click()
+    await page.locator("header").get_by_role("link", name="Moderation").click()
+    assert await _h1(page) == "Meldungen"
+    report = page.locator("li.report-item", has_text="Insults the people in this thread.")
+    await report.get_by_text("Alles Lüge, ihr Ahnungslosen!").wait_for()
+    await checker.check("reports-de")
+
+    await report.get_by_role("button", name="Mir zuweisen").click()
+    await page.get_by_text("Die Meldung ist dir zugewiesen.").wait_for()
+    report = page.locator("li.report-item", has_text="Insults the people in this thread.")
+    await report.get_by_role("link", name="Beitrag entfernen").click()
+    assert await _h1(page) == "Diesen Beitrag entfernen?"
+    await checker.accessible("remove-de")
+    await page.fill("#f-reason", "Beleidigung")
+    await main.get_by_role("button", name="Entfernen").click()
+    await page.get_by_text("Der Beitrag wurde entfernt.").wait_for()
+    assert await _h1(page) == "Meldungen"  # back in the queue
+    report = page.locator("li.report-item", has_text="Insults the people in this thread.")
+    await report.get_by_label("Notiz zur Erledigung").fill("Beitrag entfernt, Person verwarnt.")
+    await report.get_by_role("button", name="Als erledigt markieren").click()
+    await page.get_by_text("Die Meldung ist erledigt.").wait_for()
+    await page.get_by_text("Keine offenen Meldungen. Gut gemacht!").wait_for()
+
+    # The moderator still sees what was removed, behind a click, with the reason.
+    await page.goto(thread_url)
+    removed = page.locator("article.post", has_text="Dieser Beitrag wurde von der Moderation")
+    await removed.get_by_text("Entfernten Text zeigen").click()
+    await removed.get_by_text("Alles Lüge").wait_for()
+    await checker.accessible("thread-moderator-de")
+
+    await page.locator("footer").get_by_role("link", name="Moderationsprotokoll").click()
+    assert await _h1(page) == "Moderationsprotokoll"
+    entry = page.locator("li.modlog-entry").first
+    await entry.get_by_text("Beitrag entfernt").wait_for()
+    await entry.get_by_text("Beleidigung").wait_for()
+    await checker.check("modlog-de")
+
+    await page.get_by_role("button", name="Abmelden").click()
+    await page.get_by_text("Du bist abgemeldet.").wait_for()
+    await page.goto(thread_url)
+    await page.get_by_text("Dieser Beitrag wurde von der Moderation entfernt.").wait_for()
+    assert await page.get_by_text("Alles Lüge").count() == 0
 
 
 async def test_pages_work_without_javascript(instance: Callable[..., Awaitable[Any]],
