@@ -26,16 +26,26 @@ from fedi.web.common import (
 )
 from fedi.web.pages import group_path, thread_path
 from fedi.web.render import page, redirect
+from storage import actors as actor_store
 from storage.actors import Actor
 from storage.posts import Post
 
 
-async def _local_group(request: Request) -> Actor:
-    name = request.path_params["name"]
-    group = await group_service.find_group(ctx_of(request), name)
-    if not group.local:
+async def _writable_group(request: Request) -> Actor:
+    """The group of /groups/{name}/new (ours) or /g/{name@host}/new (one we know of
+    elsewhere: a page never makes us look up other servers)."""
+    ctx = ctx_of(request)
+    if "name" in request.path_params:
+        group = await group_service.find_group(ctx, request.path_params["name"])
+        if not group.local:
+            raise NotFound("This group does not exist here.")
+        return group
+    name, host = group_service.split_ref(request.path_params["ref"], ctx.settings.host)
+    async with ctx.pool.acquire() as conn:
+        found = await actor_store.by_handle(conn, name, host, "Group")
+    if found is None or found.type != "Group" or found.deleted_at is not None:
         raise NotFound("This group does not exist here.")
-    return group
+    return found
 
 
 async def _post(request: Request) -> Post:
@@ -55,7 +65,7 @@ async def _with_author(request: Request, post: Post) -> dict[str, object]:
 
 @web_endpoint
 async def new_thread_form(request: Request) -> Response:
-    group = await _local_group(request)
+    group = await _writable_group(request)
     await require_viewer(request)
     return await page(request, "post_form.html", {
         "mode": "thread", "group": group, "group_path": group_path(group),
@@ -65,7 +75,7 @@ async def new_thread_form(request: Request) -> Response:
 
 @web_endpoint
 async def new_thread(request: Request) -> Response:
-    group = await _local_group(request)
+    group = await _writable_group(request)
     viewer = await require_viewer(request, group_path(group))
     form = await read_form(request)
     values = {"title": text(form, "title"), "content": text(form, "content")}

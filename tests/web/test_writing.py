@@ -195,3 +195,40 @@ async def test_follow_a_group_on_another_instance_by_handle(
     async with here.app.state.ctx.pool.acquire() as conn:
         state = await conn.fetchval("SELECT state FROM follows")
     assert state == "pending"
+
+
+async def test_start_a_thread_in_a_followed_group_on_another_instance(
+        instance: Any) -> None:
+    """Over real HTTP with workers: A's member follows B's group, the follow is accepted,
+    the group page offers "Neues Thema", and the thread written on A lands in B's group."""
+    import asyncio
+
+    there = await instance(workers=1)
+    here = await instance(workers=1)
+    await make_user(here.app.state.ctx, "alice")
+    await make_group(there.app.state.ctx, "radwege", title="Radwege")
+    handle = f"radwege@127.0.0.1:{there.port}"
+    async with httpx.AsyncClient(base_url=here.url) as client:
+        await log_in(client, "alice")
+        await post_form(client, "/", "/follow", {"action": "follow", "origin": "start",
+                                                 "group": handle})
+        for _ in range(150):  # the Accept travels back through both workers
+            page = await client.get(f"/g/{handle}")
+            if f'href="/g/{handle}/new"' in page.text:
+                break
+            await asyncio.sleep(0.1)
+        assert f'href="/g/{handle}/new"' in page.text, "no 'new thread' once accepted"
+        response = await post_form(client, f"/g/{handle}/new", f"/g/{handle}/new",
+                                   {"title": "Radweg an der B27", "content": "Wer plant mit?"})
+        assert response.status_code == 303, response.text
+        # An unknown group elsewhere is not looked up from a page.
+        missing = await client.get("/g/nichtda@127.0.0.1:9/new")
+        assert missing.status_code == 404
+    async with httpx.AsyncClient(base_url=there.url) as client:
+        for _ in range(150):
+            threads = (await client.get("/api/v1/groups/radwege/threads")).json()["items"]
+            if threads:
+                break
+            await asyncio.sleep(0.1)
+    assert [t["title"] for t in threads] == ["Radweg an der B27"]
+    assert threads[0]["author"]["handle"] == f"alice@127.0.0.1:{here.port}"
