@@ -66,7 +66,7 @@ pytest: $(VENV)/.installed-test $(CHROMIUM) node-check $(PEER)/node_modules/.pac
 test: lint pytest
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(PEER)/node_modules

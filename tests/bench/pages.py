@@ -1,4 +1,4 @@
-"""``make bench``: how fast the web forum renders a thread with 500 replies.
+"""Page rendering: how fast the web forum renders a thread with 500 replies.
 
 Builds a fresh database (the embedded PostgreSQL unless DATABASE_URL is set), writes a
 thread with 500 replies through the domain services (a reply tree, each reply to a random
@@ -10,12 +10,9 @@ assert.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
-import shutil
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,18 +32,6 @@ WARMUP = 3
 BIG = 500
 SMALL = 10
 TARGET_MS = 1000.0
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {model}"
 
 
 async def _fresh_database(server_dsn: str) -> str:
@@ -107,7 +92,7 @@ async def run(server_dsn: str) -> None:
                 token = await issue_token(conn, user.account, "bench", kind="session")
             client.cookies.set(SESSION_COOKIE, token)
             member_ms, member_size = await _median_ms(client, f"/posts/{big}")
-    print(f"machine: {machine()}")
+    print("== pages: a thread with 500 replies ==")
     print(f"setup: {SMALL + BIG + 2} posts written through the services in {setup_s:.1f} s")
     print(f"median of {RUNS} runs (after {WARMUP} warm-up), GET over the ASGI transport:")
     print(f"  start page                 {start_ms:8.1f} ms  {start_size / 1024:7.0f} KiB")
@@ -119,26 +104,3 @@ async def run(server_dsn: str) -> None:
     worst = max(big_ms, member_ms)
     verdict = "meets" if worst < TARGET_MS else "MISSES"
     print(f"target: {BIG} replies under {TARGET_MS:.0f} ms: {verdict} ({worst:.0f} ms)")
-
-
-def main() -> None:
-    server_dsn = os.environ.get("DATABASE_URL")
-    folder = None
-    embedded = None
-    if not server_dsn:
-        from storage.embedded import start_embedded
-
-        folder = Path(tempfile.mkdtemp(prefix="demisa-bench-pg-"))
-        embedded = start_embedded(folder)
-        server_dsn = embedded.dsn
-    try:
-        asyncio.run(run(server_dsn))
-    finally:
-        if embedded is not None:
-            embedded.stop()
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-if __name__ == "__main__":
-    main()
