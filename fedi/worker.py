@@ -30,6 +30,7 @@ from fedi.actors import signing_key
 from fedi.config import Settings
 from fedi.context import Context
 from fedi.federation.inbound.queue import InboundQueue
+from fedi.forum.remote_groups import BackfillQueue
 from storage import actors as actor_store
 from storage import deliveries as delivery_store
 from storage import instances as instance_store
@@ -391,8 +392,10 @@ class DeliveryQueue:
 
 
 def build_queues(ctx: Context, *, clock: Clock = utc_now) -> list[JobQueue]:
-    """Every queue a worker runs: inbound activities and outbound deliveries."""
-    return [InboundQueue(ctx, clock=clock), DeliveryQueue(ctx, clock=clock)]
+    """Every queue a worker runs: inbound activities, outbound deliveries and the
+    backfills of remote groups."""
+    return [InboundQueue(ctx, clock=clock), DeliveryQueue(ctx, clock=clock),
+            BackfillQueue(ctx, clock=clock)]
 
 
 async def run_once(

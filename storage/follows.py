@@ -94,3 +94,40 @@ async def following_count(conn: Any, follower_id: int) -> int:
     return int(await conn.fetchval(
         "SELECT count(*) FROM follows WHERE follower_id = $1 AND state = 'accepted'", follower_id
     ))
+
+
+async def local_member_count(conn: Any, group_id: int) -> int:
+    """How many of our own actors follow the (remote) group, accepted."""
+    return int(await conn.fetchval(
+        "SELECT count(*) FROM follows f JOIN actors a ON a.id = f.follower_id"
+        " WHERE f.target_id = $1 AND f.state = 'accepted' AND a.local", group_id))
+
+
+async def move_follower(conn: Any, from_id: int, to_id: int) -> int:
+    """Hand the follows of local actors by ``from_id`` over to ``to_id`` (an actor that
+    moved). Where ``to_id`` follows the same actor already, the old row just goes.
+    Returns how many follows were handed over."""
+    if from_id == to_id:
+        return 0
+    # Both statements see the rows as they were, so the two sets are disjoint; a
+    # data-modifying WITH runs to completion even when nothing reads its rows.
+    return int(await conn.fetchval(
+        """
+        WITH moved AS (
+            UPDATE follows f SET follower_id = $2
+            FROM actors t
+            WHERE t.id = f.target_id AND t.local AND f.follower_id = $1
+              AND NOT EXISTS (SELECT 1 FROM follows x
+                              WHERE x.follower_id = $2 AND x.target_id = f.target_id)
+            RETURNING f.id
+        ), dropped AS (
+            DELETE FROM follows f USING actors t
+            WHERE t.id = f.target_id AND t.local AND f.follower_id = $1
+              AND EXISTS (SELECT 1 FROM follows x
+                          WHERE x.follower_id = $2 AND x.target_id = f.target_id)
+            RETURNING f.id
+        )
+        SELECT count(*) FROM moved
+        """,
+        from_id, to_id,
+    ))

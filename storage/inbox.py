@@ -208,3 +208,40 @@ async def state_counts(conn: Any) -> dict[str, int]:
     counts = dict.fromkeys(STATES, 0)
     counts.update({r["state"]: int(r["n"]) for r in rows})
     return counts
+
+
+async def processed(conn: Any, ap_id: str) -> bool:
+    """Whether the activity was received and has an outcome (done, ignored, parked):
+    what it would have created exists by now, or never will."""
+    return bool(await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM inbox_activities WHERE ap_id = $1"
+        " AND state <> 'queued')", ap_id))
+
+
+# --- objects deleted before they arrived ------------------------------------------------
+
+
+async def lock_object(conn: Any, object_ap_id: str) -> None:
+    """Serialise the storing and the early deleting of one object until the end of the
+    transaction, so a Create and a Delete processed at once cannot miss each other."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", object_ap_id)
+
+
+async def remember_delete(conn: Any, object_ap_id: str, *, actor_ap_id: str,
+                          until: datetime, now: datetime) -> None:
+    """Remember a Delete of an object we do not have yet (until ``until``)."""
+    await conn.execute("DELETE FROM early_deletes WHERE expires_at <= $1", now)
+    await conn.execute(
+        "INSERT INTO early_deletes (object_ap_id, actor_ap_id, expires_at) VALUES ($1, $2, $3)"
+        " ON CONFLICT (object_ap_id) DO UPDATE SET actor_ap_id = EXCLUDED.actor_ap_id,"
+        " expires_at = greatest(early_deletes.expires_at, EXCLUDED.expires_at)",
+        object_ap_id, actor_ap_id, until)
+
+
+async def deleted_early(conn: Any, object_ap_id: str, *, actor_ap_id: str,
+                        now: datetime) -> bool:
+    """Whether ``actor_ap_id`` deleted the object before it arrived (and that is
+    still remembered at ``now``)."""
+    return bool(await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM early_deletes WHERE object_ap_id = $1"
+        " AND actor_ap_id = $2 AND expires_at > $3)", object_ap_id, actor_ap_id, now))

@@ -185,6 +185,19 @@ async def remove_posts_of(conn: Any, actor_id: int, group_id: int | None, *,
     return [r["id"] for r in rows]
 
 
+async def remove_posts_in_groups_on(conn: Any, actor_id: int, domain: str, *,
+                                    reason: str) -> list[int]:
+    """Hide what an actor posted in the groups of another instance (``domain``, as in
+    actor ids) that we hold copies of: that instance's site ban with ``removeData``.
+    Returns the post ids."""
+    rows = await conn.fetch(
+        "UPDATE posts p SET removed_at = now(), removed_reason = $3 FROM actors g"
+        " WHERE g.id = p.group_id AND NOT g.local AND g.domain = $2 AND p.author_id = $1"
+        " AND p.removed_at IS NULL AND p.deleted_at IS NULL RETURNING p.id",
+        actor_id, domain.strip().lower(), reason)
+    return [r["id"] for r in rows]
+
+
 # Domain blocks: what they stop and hide, and what an unblock gives back.
 
 async def cancel_deliveries(conn: Any, domain: str) -> int:
@@ -319,12 +332,16 @@ async def retry_failed_deliveries(conn: Any, domain: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-async def group_boosts(conn: Any, group_id: int, object_ap_id: str) -> list[dict[str, Any]]:
-    """The Announce(<object id>) activities a group sent for one post (Mastodon's boosts)."""
+async def group_boosts(conn: Any, group_id: int, object_ap_id: str, *,
+                       undone_too: bool = False) -> list[dict[str, Any]]:
+    """The Announce(<object id>) activities a group sent for one post (Mastodon's boosts)
+    that it has not undone since (``undone_too``: all of them)."""
     rows = await conn.fetch(
-        "SELECT payload FROM activities WHERE actor_id = $1 AND type = 'Announce'"
-        " AND object_ap_id = $2 AND jsonb_typeof(payload -> 'object') = 'string'"
-        " ORDER BY id", group_id, object_ap_id)
+        "SELECT a.payload FROM activities a WHERE a.actor_id = $1 AND a.type = 'Announce'"
+        " AND a.object_ap_id = $2 AND jsonb_typeof(a.payload -> 'object') = 'string'"
+        " AND ($3 OR NOT EXISTS (SELECT 1 FROM activities u WHERE u.actor_id = $1"
+        "      AND u.type = 'Undo' AND u.object_ap_id = a.ap_id))"
+        " ORDER BY a.id", group_id, object_ap_id, undone_too)
     return [r["payload"] for r in rows]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.rows import to_row
+from storage.rows import maybe_row, to_row
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,14 @@ async def insert(conn: Any, *, action: str, public: bool = True, remote: bool = 
         target_domain, reason, details or {}, ap_id,
     )
     return to_row(Entry, row)
+
+
+async def by_ap_id(conn: Any, ap_id: str, action: str) -> Entry | None:
+    """The entry an activity recorded (a received one is recorded once)."""
+    row = await conn.fetchrow(
+        "SELECT * FROM modlog WHERE ap_id = $1 AND action = $2 ORDER BY id LIMIT 1",
+        ap_id, action)
+    return maybe_row(Entry, row)
 
 
 _VIEW = """

@@ -5,17 +5,29 @@ Delete, Like/Dislike/Undo, and Update/Delete/Move of actors."""
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from activitypub import vocab
 from fedi.federation.inbound.posts import TITLE_MAX, derive_title
+from fedi.federation.inbound.queue import NOT_YET_WINDOW
 from fedi.forum.posts import create_reply
 from storage import groups as group_store
+from storage import inbox as inbox_store
 from storage import moderation
 from storage import posts as post_store
 from storage.posts import Post
 from tests.helpers import make_group, make_user
-from tests.inbound_fixtures import Fed, fed, follow, mastodon_create, new_id, peer
+from tests.inbound_fixtures import (
+    FakeClock,
+    Fed,
+    fed,
+    follow,
+    mastodon_create,
+    new_id,
+    peer,
+    run_inbound,
+)
 from tests.inbound_peer import AS, PUBLIC
 
 __all__ = ["fed", "peer"]  # fixtures
@@ -93,7 +105,14 @@ async def test_undo_follow_by_its_id_or_by_the_pair(fed: Fed) -> None:
     nothing_left = undo(alice, follow(alice, fed.group.ap_id))
     await fed.send(alice, nothing_left)
     await fed.process()
-    assert await state(fed, nothing_left) == ("ignored", "no such follow")
+    # The Follow it undoes may still be on its way: it waits for it, then gives up.
+    row = await fed.row(nothing_left["id"])
+    assert row.state == "queued" and "no such follow" in (row.last_error or "")
+    clock = FakeClock()
+    clock.now += NOT_YET_WINDOW
+    assert await run_inbound(fed.ctx, clock) == 1
+    outcome, reason = await state(fed, nothing_left)
+    assert outcome == "ignored" and (reason or "").startswith("no such follow")
 
 
 async def test_following_a_local_user(fed: Fed) -> None:
@@ -390,6 +409,118 @@ async def test_likes_and_dislikes_are_counted_and_undone(fed: Fed) -> None:
     assert (await state(fed, bare))[0] == "ignored"
 
 
+# -- out of order ------------------------------------------------------------------------
+
+
+async def test_activities_about_a_post_that_has_not_arrived_wait_for_it(fed: Fed) -> None:
+    alice = fed.remote(0, "alice")
+    bob = fed.remote(1, "bob")
+    create = mastodon_create(alice, fed.group, text="Erst")
+    note_id = create["object"]["id"]
+    bobs_like = {"id": new_id(fed.peer.hosts[1]), "type": "Like", "actor": bob["id"],
+                 "object": note_id}
+    edit = _update(alice, create, "<p>Geändert</p>", "2026-08-02T10:00:00Z")
+    alices_like = {"id": new_id(fed.peer.hosts[0]), "type": "Like", "actor": alice["id"],
+                   "object": note_id}
+    alices_undo = undo(alice, alices_like)  # comes before the Like it undoes
+    never = {"id": new_id(fed.peer.hosts[1]), "type": "Like", "actor": bob["id"],
+             "object": f"{alice['id']}/statuses/999999"}
+    ours = {"id": new_id(fed.peer.hosts[1]), "type": "Like", "actor": bob["id"],
+            "object": f"{fed.server.url}/posts/999999"}
+    clock = FakeClock()
+    for actor, activity in ((bob, bobs_like), (alice, edit), (alice, alices_undo),
+                            (bob, never), (bob, ours)):
+        await fed.send(actor, activity)
+    assert await run_inbound(fed.ctx, clock) == 5
+    for waiting in (bobs_like, edit, alices_undo, never):
+        row = await fed.row(waiting["id"])
+        assert (row.state, row.attempts) == ("queued", 1), row
+        assert (row.last_error or "").startswith("waiting: "), row
+    # A post of ours that does not exist will not turn up later.
+    assert await state(fed, ours) == ("ignored",
+                                      f"{ours['object']} is not a post of this instance")
+
+    await fed.send(alice, create)
+    assert await run_inbound(fed.ctx, clock) == 1  # the others are not due yet
+    await fed.send(alice, alices_like)
+    assert await run_inbound(fed.ctx, clock) == 1
+    assert (await post_by_ap_id(fed, note_id)).like_count == 1
+
+    clock.now += timedelta(seconds=31)
+    assert await run_inbound(fed.ctx, clock) == 4
+    post = await post_by_ap_id(fed, note_id)
+    assert (post.like_count, post.content_html) == (1, "<p>Geändert</p>")  # Bob's only
+    for done in (bobs_like, edit, alices_undo):
+        assert await state(fed, done) == ("done", None)
+    assert (await fed.row(never["id"])).state == "queued"
+
+    # Replays change nothing; what never arrives is given up after the window.
+    await fed.send(bob, bobs_like)
+    clock.now += NOT_YET_WINDOW
+    assert await run_inbound(fed.ctx, clock) == 1
+    outcome, reason = await state(fed, never)
+    assert outcome == "ignored" and f"{never['object']} is not a post known here" in (
+        reason or "") and "waited 10 min" in (reason or "")
+    assert (await post_by_ap_id(fed, note_id)).like_count == 1
+
+
+async def test_a_delete_before_its_create_keeps_the_post_out(fed: Fed) -> None:
+    alice = fed.remote(0, "alice")
+    bob = fed.remote(1, "bob")
+    create = mastodon_create(alice, fed.group, text="Gleich wieder weg")
+    note_id = create["object"]["id"]
+    delete = {"@context": AS, "id": note_id + "#delete", "type": "Delete",
+              "actor": alice["id"], "to": [PUBLIC],
+              "object": {"id": note_id, "type": "Tombstone"}}
+    other = mastodon_create(alice, fed.group, text="Bleibt")
+    # Nobody can delete someone else's post in advance.
+    pre_empted = {"@context": AS, "id": new_id(fed.peer.hosts[1]), "type": "Delete",
+                  "actor": bob["id"], "object": other["object"]["id"]}
+    await fed.send(alice, delete)
+    await fed.send(bob, pre_empted)
+    await fed.process()
+    assert await state(fed, delete) == ("done", None)
+    assert (await state(fed, pre_empted))[0] == "ignored"
+
+    await fed.send(alice, create)
+    await fed.send(alice, other)
+    await fed.process()
+    outcome, reason = await state(fed, create)
+    assert outcome == "ignored"
+    assert reason == f"{note_id} was deleted by its author before it arrived"
+    resent = {**create, "id": create["id"] + "-again"}  # the same post in a new Create
+    await fed.send(alice, resent)
+    await fed.process()
+    assert (await state(fed, resent))[0] == "ignored"
+    async with fed.ctx.pool.acquire() as conn:
+        assert await post_store.by_ap_id(conn, note_id) is None
+        assert await post_store.by_ap_id(conn, other["object"]["id"]) is not None
+        # Remembered for six hours, as Mastodon does.
+        later = datetime.now(UTC)
+        assert await inbox_store.deleted_early(conn, note_id, actor_ap_id=alice["id"],
+                                               now=later + timedelta(hours=5))
+        assert not await inbox_store.deleted_early(conn, note_id, actor_ap_id=alice["id"],
+                                                   now=later + timedelta(hours=7))
+    relayed = [a["object"] for a in await fed.queued("Announce")]
+    assert note_id not in str(relayed)
+
+    # A Create and its Delete processed at the same time: the post never shows.
+    raced = mastodon_create(alice, fed.group, text="Kurz")
+    raced_id = raced["object"]["id"]
+    await fed.send(alice, raced)
+    await fed.send(alice, {**delete, "id": raced_id + "#delete",
+                           "object": {"id": raced_id, "type": "Tombstone"}})
+    clock = FakeClock()
+    await run_inbound(fed.ctx, clock)
+    clock.now += timedelta(seconds=31)
+    await run_inbound(fed.ctx, clock)
+    async with fed.ctx.pool.acquire() as conn:
+        post = await post_store.by_ap_id(conn, raced_id)
+        assert await conn.fetchval(
+            "SELECT count(*) FROM inbox_activities WHERE state = 'queued'") == 0
+    assert post is None or post.deleted_at is not None
+
+
 # -- actors ------------------------------------------------------------------------------
 
 
@@ -439,8 +570,44 @@ async def test_actor_update_delete_and_move(fed: Fed) -> None:
     post = await post_by_ap_id(fed, thread.ap_id)
     assert post.deleted_at is not None and post.like_count == 0
     counts = await fed.counts()
-    assert (counts["follows"], counts["likes"]) == (0, 0)
+    assert (counts["follows"], counts["likes"]) == (1, 0)  # the follow moved to alice2
     assert await fed.fetchval("SELECT deleted_at IS NOT NULL FROM actors WHERE ap_id = $1",
                               alice["id"])
     # Anna's reply stays.
     assert await fed.fetchval("SELECT count(*) FROM posts WHERE deleted_at IS NULL") == 1
+
+
+async def test_a_move_hands_the_follows_over_to_the_target(fed: Fed) -> None:
+    alice = fed.remote(0, "alice")
+    anna = await make_user(fed.ctx, "anna")
+    new_home = fed.remote(2, "alice2", alsoKnownAs=[alice["id"]])
+    await fed.send(alice, follow(alice, fed.group.ap_id))
+    await fed.send(alice, follow(alice, anna.actor.ap_id))
+    await fed.send(new_home, follow(new_home, anna.actor.ap_id))  # follows Anna already
+    await fed.process()
+    assert (await fed.counts())["follows"] == 3
+    move = {"id": new_id(fed.peer.hosts[0]), "type": "Move", "actor": alice["id"],
+            "object": alice["id"], "target": new_home["id"]}
+    await fed.send(alice, move)
+    await fed.process()
+    assert await state(fed, move) == ("done", None)
+    async with fed.ctx.pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT f.ap_id AS follow_id, a.ap_id AS follower, t.ap_id AS target, f.state"
+            " FROM follows f JOIN actors a ON a.id = f.follower_id"
+            " JOIN actors t ON t.id = f.target_id")
+        cached = await conn.fetchrow("SELECT local, inbox FROM actors WHERE ap_id = $1",
+                                     new_home["id"])
+    assert sorted((r["follower"], r["target"], r["state"]) for r in rows) == sorted([
+        (new_home["id"], fed.group.ap_id, "accepted"),
+        (new_home["id"], anna.actor.ap_id, "accepted")])
+    assert (cached["local"], cached["inbox"]) == (False, new_home["inbox"])
+    # The group's next thread goes to the new address.
+    from fedi.forum.posts import create_thread
+
+    await create_thread(fed.ctx, author=anna.actor, group=fed.group, title="Neu",
+                        content="Hallo")
+    inboxes = {r["inbox_url"] for r in await fed.ctx.pool.fetch(
+        "SELECT inbox_url FROM deliveries")}
+    assert fed.peer.hosts[2] + "/inbox" in inboxes
+    assert fed.peer.hosts[0] + "/inbox" not in inboxes

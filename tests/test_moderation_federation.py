@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.federation_helpers import Instance, Side, eventually, idle, join
 from tests.helpers import make_group, make_user
-from tests.test_two_instances import Instance, Side, eventually, idle, join
 
 
 @pytest.fixture(params=["group-on-a", "group-on-b"])

@@ -16,12 +16,13 @@ from typing import Any
 import httpx
 import pytest
 
+from fedi.actors import instance_actor
 from fedi.federation.remote import resolve_actor
 from storage import groups as group_store
 from storage import posts as post_store
 from tests.helpers import User, make_user
 from tests.inbound_fixtures import Fed, fed, follow, mastodon_create, new_id, peer  # noqa: F401
-from tests.inbound_peer import PUBLIC
+from tests.inbound_peer import AS, PUBLIC
 
 CORPUS = Path(os.environ.get("FEDI_CORPUS",
                              Path(__file__).resolve().parents[2] / "shared" / "corpus"))
@@ -271,3 +272,176 @@ async def test_removal_reaches_mastodon_followers_as_undo_announce(
     delete = (await fed.peer.wait_for("Delete"))[0].activity
     assert delete["object"] == post["ap_id"] and delete["summary"] == "Off-Topic"
     assert delete["actor"] == mod.actor.ap_id
+
+
+async def test_restore_boosts_again_for_mastodon_and_undoes_the_removal_for_lemmy(
+        fed: Fed, api: httpx.AsyncClient) -> None:  # noqa: F811
+    mod = await make_user(fed.ctx, "mod")
+    anna = await make_user(fed.ctx, "anna")
+    async with fed.ctx.pool.acquire() as conn:
+        await group_store.add_moderator(conn, fed.group.id, mod.actor.id)
+    masto, lemmy = fed.peer.hosts[0], fed.peer.hosts[1]
+    fed.peer.software[masto.removeprefix("http://")] = "mastodon"
+    fed.peer.software[lemmy.removeprefix("http://")] = "lemmy"
+    for follower in (fed.remote(0, "toot"), fed.remote(1, "lemy")):
+        await fed.send(follower, follow(follower, fed.group.ap_id))
+    await fed.process()
+    post = await call(api, "POST", "/api/v1/groups/breitband/threads", anna, 201,
+                      json={"title": "Sichtbar", "content": "x"})
+    await fed.process()
+    boost = (await fed.peer.wait_for("Announce", 2))
+
+    def at(host: str, type_: str) -> list[dict[str, Any]]:
+        return [d.activity for d in fed.peer.received(type_) if d.url == f"{host}/inbox"]
+
+    first_boost = [a for a in at(masto, "Announce") if a["object"] == post["ap_id"]]
+    assert len(first_boost) == 1 and len(boost) == 2
+    await call(api, "POST", f"/api/v1/admin/posts/{post['id']}/remove", mod,
+               json={"reason": "Versehen"})
+    await fed.process()
+    await fed.peer.wait_for("Delete", 2)
+    delete = at(lemmy, "Delete")[0]
+    fed.peer.deliveries.clear()
+
+    # Restore: Lemmy hears the Undo of the removal, Mastodon a fresh boost.
+    await call(api, "POST", f"/api/v1/admin/posts/{post['id']}/restore", mod,
+               json={"reason": "Doch in Ordnung"})
+    await fed.process()
+    await fed.peer.wait_for("Undo", 2)
+    undo = at(lemmy, "Undo")[0]
+    assert undo["object"]["id"] == delete["id"] and undo["object"]["object"] == post["ap_id"]
+    assert undo["summary"] == "Doch in Ordnung"
+    again = (await fed.peer.wait_for("Announce"))[0]
+    assert again.url == f"{masto}/inbox" and again.activity["object"] == post["ap_id"]
+    assert again.activity["actor"] == fed.group.ap_id
+    assert again.activity["id"] != first_boost[0]["id"]
+    assert at(lemmy, "Announce") == []  # Lemmy rejects a bare object's Announce
+
+    # Removed once more: only the new boost is undone (the first one is undone already).
+    fed.peer.deliveries.clear()
+    await call(api, "POST", f"/api/v1/admin/posts/{post['id']}/remove", mod,
+               json={"reason": "Doch nicht"})
+    await fed.process()
+    await fed.peer.wait_for("Delete", 2)
+    undone = [u["object"]["id"] for u in at(masto, "Undo")]
+    assert undone == [again.activity["id"]]
+
+
+async def test_report_of_a_remote_account_goes_to_its_server_as_mastodon_flag(
+        fed: Fed, api: httpx.AsyncClient) -> None:  # noqa: F811
+    anna = await make_user(fed.ctx, "anna")
+    admin = await make_user(fed.ctx, "chefin", admin=True)
+    host = fed.peer.hosts[0]
+    eve = fed.remote(0, "eve")
+    report = await call(api, "POST", "/api/v1/reports", anna, 201,
+                        json={"actor": eve["id"], "reason": "Belästigt andere"})
+    assert report["forwarded_to"] == host.removeprefix("http://")
+    await fed.process()
+    flag = (await fed.peer.wait_for("Flag"))[0]
+    site = await instance_actor(fed.ctx)
+    assert flag.url == eve["inbox"]  # the account's own inbox, as Mastodon sends it
+    assert flag.signature is not None and flag.signature.owner == site.ap_id
+    assert flag.activity["actor"] == site.ap_id  # the reporter stays anonymous
+    assert flag.activity["object"] == [eve["id"]]
+    assert flag.activity["content"] == "Belästigt andere"
+    assert report["ap_id"] == flag.activity["id"]
+
+    # The other side resolves it (Lemmy's Resolve): our copy closes.
+    moderator = fed.remote(0, "admin")
+    await fed.send(moderator, {"@context": AS, "id": new_id(host), "type": "Resolve",
+                               "actor": moderator["id"], "object": flag.activity["id"],
+                               "to": [site.ap_id]})
+    await fed.process()
+    closed = await call(api, "GET", "/api/v1/admin/reports?state=resolved", admin)
+    assert [r["id"] for r in closed["items"]] == [report["id"]]
+
+    # A local account's report stays here.
+    fed.peer.deliveries.clear()
+    local = await call(api, "POST", "/api/v1/reports", admin, 201,
+                       json={"actor": "anna", "reason": "Profil"})
+    assert local["forwarded_to"] is None and local["ap_id"] is None
+
+
+async def test_lemmy_site_ban_is_recorded_and_hides_content_only_in_that_instances_groups(
+        fed: Fed, api: httpx.AsyncClient) -> None:  # noqa: F811
+    anna = await make_user(fed.ctx, "anna")
+    host, other = fed.peer.hosts[2], fed.peer.hosts[1]
+    site = fed.peer.actor(2, "/", type_="Application")
+    admin = fed.peer.actor(2, "/u/admin")
+    spammer = fed.peer.actor(2, "/u/spammer")
+    stranger = fed.peer.actor(1, "/u/stranger")
+    fed.peer.actor(2, "/c/main", type_="Group")
+    fed.peer.actor(1, "/c/anders", type_="Group")
+    threads: dict[str, int] = {}
+    async with fed.ctx.pool.acquire() as conn:
+        author = await resolve_actor(fed.ctx, spammer["id"])
+        for key, group_id in (("there", f"{host}/c/main"), ("elsewhere", f"{other}/c/anders"),
+                              ("here", fed.group.ap_id)):
+            group = await resolve_actor(fed.ctx, group_id)
+            if await group_store.get(conn, group.id) is None:
+                await group_store.insert(conn, group.id)
+            threads[key] = (await post_store.insert(conn, {
+                "ap_id": f"{spammer['id']}/post/{key}", "local": False, "group_id": group.id,
+                "author_id": author.id, "title": key, "content_html": "<p>x</p>"})).id
+        there = await resolve_actor(fed.ctx, f"{host}/c/main")
+        threads["anna"] = (await post_store.insert(conn, {
+            "ap_id": f"{fed.server.url}/posts/anna-there", "local": True,
+            "group_id": there.id, "author_id": anna.actor.id, "title": "Anna",
+            "content_html": "<p>x</p>"})).id
+
+    # Lemmy's site ban: Block with target = the site, by its admin, with removeData.
+    block = {"@context": AS, "id": new_id(host), "type": "Block", "actor": admin["id"],
+             "object": spammer["id"], "target": site["id"], "to": [PUBLIC],
+             "cc": [], "summary": "Spam überall", "removeData": True,
+             "endTime": "2099-01-01T00:00:00Z"}
+
+    async def deliver(doc: dict[str, Any], sender: dict[str, Any]) -> str:
+        await fed.send(sender, doc)
+        await fed.process()
+        row = await fed.row(doc["id"])
+        return row.last_error or row.state
+
+    # Nobody bans on another host's behalf.
+    foreign = dict(block, id=new_id(other), actor=stranger["id"])
+    assert "another host" in await deliver(foreign, stranger)
+    assert await deliver(block, admin) == "done"
+
+    async def removed() -> dict[str, bool]:
+        hidden = await fed.fetchval("SELECT array_agg(id) FROM posts WHERE removed_at IS NOT"
+                                    " NULL") or []
+        return {key: post_id in hidden for key, post_id in threads.items()}
+
+    # Only the spammer's post in the banning instance's group is hidden; the ban is not
+    # ours: he may still post in our group.
+    assert await removed() == {"there": True, "elsewhere": False, "here": False,
+                               "anna": False}
+    async with fed.ctx.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM bans") == 0
+    entry = (await call(api, "GET", "/api/v1/modlog", None))["items"][0]
+    assert (entry["action"], entry["remote"], entry["group"]) == ("ban", True, None)
+    assert entry["reason"] == "Spam überall"
+    assert entry["target"]["domain"] == host.removeprefix("http://")
+    assert entry["target"]["actor"] == author.handle
+    assert entry["details"]["scope"] == "instance" and entry["details"]["removed_posts"] == 1
+    assert entry["details"]["expires_at"].startswith("2099-01-01")
+
+    # A replay is recorded once; our user banned there: recorded, her post there hidden.
+    await deliver(dict(block), admin)
+    assert await fed.fetchval("SELECT count(*) FROM modlog WHERE ap_id = $1",
+                              block["id"]) == 1
+    assert await deliver(dict(block, id=new_id(host), object=anna.actor.ap_id), admin) \
+        == "done"
+    assert (await removed())["anna"] is True
+    # A Block whose target is neither a group nor an instance is not a ban.
+    person_target = dict(block, id=new_id(host), target=admin["id"])
+    assert "neither a group nor an instance" in await deliver(person_target, admin)
+
+    # Lifted: recorded as well.
+    undo = {"@context": AS, "id": new_id(host), "type": "Undo", "actor": admin["id"],
+            "to": [PUBLIC], "object": {k: v for k, v in block.items() if k != "@context"}}
+    assert "cannot lift" in await deliver(dict(undo, id=new_id(other), actor=stranger["id"]),
+                                          stranger)
+    assert await deliver(undo, admin) == "done"
+    entry = (await call(api, "GET", "/api/v1/modlog", None))["items"][0]
+    assert (entry["action"], entry["remote"], entry["target"]["actor"]) == (
+        "unban", True, author.handle)

@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
 from fedi.context import Context
+from fedi.forum import moderation
 from fedi.forum.moderation import lift_expired_bans
 from storage import actors as actor_store
 from tests.helpers import User, make_group, make_user
@@ -391,3 +393,27 @@ async def test_parked_activities_accounts_groups_and_openapi(
                  "/api/v1/admin/reports/{id}/resolve", "/api/v1/admin/domains/{domain}",
                  "/api/v1/admin/instances", "/api/v1/modlog"):
         assert path in spec["paths"], path
+
+
+async def test_group_and_its_modlog_entry_are_written_together(
+        app_client: httpx.AsyncClient, ctx: Context) -> None:
+    admin = await make_user(ctx, "chefin", admin=True)
+    staff = await moderation.staff_of(ctx, admin.account)
+    async with ctx.pool.acquire() as conn:
+        await conn.execute(
+            "CREATE FUNCTION refuse_modlog() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN RAISE EXCEPTION 'modlog unavailable'; END $$;"
+            " CREATE TRIGGER refuse_modlog BEFORE INSERT ON modlog"
+            " FOR EACH ROW EXECUTE FUNCTION refuse_modlog()")
+    # The modlog entry cannot be written: the group is not created either.
+    with pytest.raises(asyncpg.RaiseError, match="modlog unavailable"):
+        await moderation.create_group(ctx, staff, name="kaputt", title="Kaputt")
+    await call(app_client, "GET", "/api/v1/groups/kaputt", None, 404)
+    async with ctx.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM actors WHERE username = 'kaputt'") == 0
+        await conn.execute("DROP TRIGGER refuse_modlog ON modlog")
+
+    created = await call(app_client, "POST", "/api/v1/admin/groups", admin, 201,
+                         json={"name": "heil", "title": "Heil"})
+    entry = (await call(app_client, "GET", "/api/v1/modlog", None, 200))["items"][0]
+    assert (entry["action"], entry["group"]) == ("group_create", created["handle"])

@@ -8,10 +8,9 @@ database), polling with a timeout: the instances talk to each other in the backg
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -23,73 +22,16 @@ from starlette.routing import Route
 from activitypub.delivery import deliver
 from activitypub.keys import generate_rsa_keypair
 from fedi.actors import signing_key
-from fedi.context import Context
+from fedi.worker import run_once
 from storage import actors as actor_store
+from storage import backfills as backfill_store
 from storage import posts as post_store
 from tests.conftest import LiveServer, free_port
-from tests.helpers import User, make_group, make_user
+from tests.federation_helpers import Instance, Side, eventually, idle, join
+from tests.helpers import make_group, make_user
+from tests.inbound_fixtures import FakeClock
 
-T = TypeVar("T")
 AP = "application/activity+json"
-
-
-async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 15) -> T:  # noqa: ASYNC109 (a poll deadline)
-    """Run ``check`` until it stops failing an assertion; its last failure after
-    ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        try:
-            return await check()
-        except AssertionError:
-            if loop.time() > deadline:
-                raise
-        await asyncio.sleep(0.05)
-
-
-@dataclass
-class Side:
-    server: LiveServer
-    client: httpx.AsyncClient
-
-    @property
-    def ctx(self) -> Context:
-        ctx: Context = self.server.app.state.ctx
-        return ctx
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.server.port}"
-
-    async def get(self, path: str, user: User | None = None) -> Any:
-        r = await self.client.get(path, headers=user.headers if user else None)
-        assert r.status_code == 200, r.text
-        return r.json()
-
-    async def call(self, method: str, path: str, user: User, status: int = 200,
-                   **kwargs: Any) -> Any:
-        r = await self.client.request(method, path, headers=user.headers, **kwargs)
-        assert r.status_code == status, r.text
-        return r.json() if r.content else None
-
-    async def queued(self) -> int:
-        async with self.ctx.pool.acquire() as conn:
-            return int(await conn.fetchval(
-                "SELECT (SELECT count(*) FROM deliveries WHERE state = 'queued')"
-                " + (SELECT count(*) FROM inbox_activities WHERE state = 'queued')"))
-
-
-async def idle(*sides: Side) -> None:
-    """Wait until no delivery and no inbound activity is left to process on any side
-    (a claimed row stays 'queued' until its outcome is recorded)."""
-    async def check() -> None:
-        for side in sides:
-            assert await side.queued() == 0
-
-    await eventually(check)
-
-
-Instance = Callable[..., Awaitable[LiveServer]]
 
 
 @pytest.fixture
@@ -118,18 +60,6 @@ async def deleted(side: Side, post_id: int) -> None:
         assert post["deleted"] is True and post["content"] == "", post
 
     await eventually(check)
-
-
-async def join(side: Side, ref: str, user: User) -> None:
-    """Follow a remote group and wait for its Accept."""
-    group = await side.call("POST", f"/api/v1/groups/{ref}/follow", user)
-    assert group["follow_state"] in ("pending", "accepted")
-
-    async def accepted() -> None:
-        state = (await side.get(f"/api/v1/groups/{ref}", user))["follow_state"]
-        assert state == "accepted"
-
-    await eventually(accepted)
 
 
 def thread_titles(page: dict[str, Any]) -> list[str]:
@@ -401,6 +331,68 @@ async def test_backfill_of_a_group_on_first_follow(
     group_b = await b.get(f"/api/v1/groups/{ref}", bert)
     assert group_b["follow_state"] == "accepted"
     assert group_b["thread_count"] == 3 and group_b["post_count"] == 5
+
+
+async def test_backfill_is_a_durable_job_retried_after_a_failure(instance: Instance) -> None:
+    server_a = await instance(workers=1)
+    server_b = await instance()  # no workers: B's queues run only when the test says so
+    async with httpx.AsyncClient(base_url=server_a.url) as ca, \
+            httpx.AsyncClient(base_url=server_b.url) as cb:
+        a, b = Side(server_a, ca), Side(server_b, cb)
+        group = await make_group(a.ctx, "breitband")
+        anna = await make_user(a.ctx, "anna")
+        await a.call("POST", "/api/v1/groups/breitband/threads", anna, status=201,
+                     json={"title": "Alter Faden", "content": "von früher"})
+        bert = await make_user(b.ctx, "bert")
+        carl = await make_user(b.ctx, "carl")
+        ref = f"breitband@{a.host}"
+        clock = FakeClock()
+
+        async def accepted_on_b(count: int) -> None:
+            await run_once(b.ctx, clock=clock)  # sends the Follow
+
+            async def arrived() -> None:
+                async with b.ctx.pool.acquire() as conn:
+                    assert await conn.fetchval("SELECT count(*) FROM inbox_activities"
+                                               " WHERE type = 'Accept'") == count
+
+            await eventually(arrived)
+            await run_once(b.ctx, clock=clock)  # the Accept, then the job it queued
+
+        await b.call("POST", f"/api/v1/groups/{ref}/follow", bert)
+        async with b.ctx.pool.acquire() as conn:
+            cached = await actor_store.by_ap_id(conn, group.ap_id)
+            assert cached is not None and cached.outbox
+            # The group's server cannot be reached for the first try.
+            await conn.execute("UPDATE actors SET outbox = $2 WHERE id = $1", cached.id,
+                               f"http://127.0.0.1:{free_port()}/outbox")
+        await accepted_on_b(1)
+        async with b.ctx.pool.acquire() as conn:
+            job = await backfill_store.by_group(conn, cached.id)
+        assert job is not None and (job.state, job.attempts) == ("queued", 1), job
+        assert job.last_error and job.next_attempt_at > clock.now
+        assert thread_titles(await b.get(f"/api/v1/groups/{ref}/threads")) == []
+
+        # Back again: the retry, when due, reads the history.
+        async with b.ctx.pool.acquire() as conn:
+            await conn.execute("UPDATE actors SET outbox = $2 WHERE id = $1", cached.id,
+                               cached.outbox)
+        await run_once(b.ctx, clock=clock)
+        async with b.ctx.pool.acquire() as conn:
+            assert (await backfill_store.by_group(conn, cached.id)) == job  # not due yet
+        clock.now += timedelta(seconds=61)
+        await run_once(b.ctx, clock=clock)
+        async with b.ctx.pool.acquire() as conn:
+            job = await backfill_store.by_group(conn, cached.id)
+        assert job is not None and (job.state, job.attempts, job.threads) == ("done", 2, 1)
+        assert thread_titles(await b.get(f"/api/v1/groups/{ref}/threads")) == ["Alter Faden"]
+
+        # A second member: no second job.
+        await b.call("POST", f"/api/v1/groups/{ref}/follow", carl)
+        await accepted_on_b(2)
+        async with b.ctx.pool.acquire() as conn:
+            assert await conn.fetchval("SELECT count(*) FROM backfill_jobs") == 1
+            assert await backfill_store.by_group(conn, cached.id) == job
 
 
 # --- Announce forms and origin checks -------------------------------------------------

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from fedi.context import Context
-from fedi.federation.documents import PUBLIC, activity, iso, strip_context
+from fedi.federation.documents import PUBLIC, activity, iso, strip_context, with_context
 from fedi.federation.fanout import follower_inboxes
 from fedi.outbox import enqueue_activity, new_activity_id
 from storage import activities as activity_store
@@ -75,8 +75,7 @@ async def send_removal(conn: Any, ctx: Context, *, group: Actor, acting: Actor |
     await _send(conn, ctx, sender, delete, await _inboxes(conn, group, author))
     boosts = await moderation_store.group_boosts(conn, group.id, post.ap_id)
     if boosts:
-        forms = await follower_inboxes(conn, group.id)
-        microblog = [inbox for inbox, form in forms.items() if form in ("microblog", "unknown")]
+        microblog = await _microblog_followers(conn, group)
         for boost in boosts:
             undo = activity(new_activity_id(ctx), "Undo", group, strip_context(boost),
                             to=[PUBLIC], cc=[group.followers_url or group.ap_id],
@@ -85,14 +84,33 @@ async def send_removal(conn: Any, ctx: Context, *, group: Actor, acting: Actor |
     return delete
 
 
+async def _microblog_followers(conn: Any, group: Actor) -> list[str]:
+    # The followers that get Announce(<object id>) from fanout.relay (unknown software
+    # gets both forms there, so it gets this one here too).
+    forms = await follower_inboxes(conn, group.id)
+    return [inbox for inbox, form in forms.items() if form in ("microblog", "unknown")]
+
+
 async def send_restore(conn: Any, ctx: Context, *, group: Actor, acting: Actor | None,
                        post: Post, author: Actor | None, reason: str) -> dict[str, Any]:
-    """Undo of the removal's Delete (Lemmy's restore)."""
+    """Undo of the removal's Delete (Lemmy's restore), to whoever got the Delete. The
+    removal took the group's boost back from Mastodon followers (Undo(Announce)); a
+    Mastodon server cannot undo an Undo, so a post the group had boosted is boosted
+    afresh: a new ``Announce(<post id>)`` to the microblog followers."""
     sender = await mod_sender(conn, group, acting)
     inner = await moderation_store.last_sent(conn, "Delete", post.ap_id) or _group_activity(
         ctx, "Delete", sender, post.ap_id, group)
-    return await _undo(conn, ctx, group=group, sender=sender, inner=inner,
+    undo = await _undo(conn, ctx, group=group, sender=sender, inner=inner,
                        inboxes=await _inboxes(conn, group, author), summary=reason or None)
+    if await moderation_store.group_boosts(conn, group.id, post.ap_id, undone_too=True):
+        microblog = await _microblog_followers(conn, group)
+        if microblog:
+            boost = activity(new_activity_id(ctx), "Announce", group, post.ap_id,
+                             to=[PUBLIC], cc=[group.followers_url or group.ap_id],
+                             audience=group.ap_id)
+            await enqueue_activity(conn, ctx, actor=group, activity=boost, inboxes=microblog,
+                                   post_id=post.id)
+    return undo
 
 
 async def send_lock(conn: Any, ctx: Context, *, group: Actor, acting: Actor | None,
@@ -201,6 +219,15 @@ def flag_document(ctx: Context, *, reporter: Actor, objects: list[str], group: A
                     objects[0] if len(objects) == 1 else objects,
                     to=[recipient.ap_id] if recipient else [], cc=[],
                     audience=group.ap_id if group else None, summary=reason, content=reason)
+
+
+def account_flag_document(ctx: Context, *, site: Actor, reported: Actor,
+                          reason: str) -> dict[str, Any]:
+    """Mastodon's forwarded report of an account: by the instance actor (the reporter
+    stays anonymous), ``object`` = [the account], ``content`` = the reason, no
+    addressing; it goes to the account's own inbox."""
+    return with_context({"id": new_activity_id(ctx), "type": "Flag", "actor": site.ap_id,
+                         "content": reason, "object": [reported.ap_id]})
 
 
 async def send_flag(conn: Any, ctx: Context, *, reporter: Actor, flag: dict[str, Any],

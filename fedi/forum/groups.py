@@ -69,8 +69,10 @@ async def create_group(
     ctx: Context, *, name: str, title: str, summary: str = "", rules: str = "",
     language: str | None = "de", posting_restricted_to_mods: bool = False,
     moderators: list[Actor] | None = None,
+    on_created: Callable[[Any, Actor], Awaitable[None]] | None = None,
 ) -> Actor:
-    """A new local topic group (a Group actor with its own keys)."""
+    """A new local topic group (a Group actor with its own keys). ``on_created(conn,
+    group)`` runs in the same transaction (the modlog entry of an admin's create)."""
     name = check_name(name, field="name")
     title = check_title(title)
     summary = check_text(summary, "summary")
@@ -86,6 +88,8 @@ async def create_group(
                                  language=language)
         for moderator in moderators or []:
             await group_store.add_moderator(conn, actor.id, moderator.id)
+        if on_created is not None:
+            await on_created(conn, actor)
     return actor
 
 

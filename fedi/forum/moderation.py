@@ -29,6 +29,7 @@ from fedi.errors import BadGateway, Conflict, Forbidden, NotFound, ValidationFai
 from fedi.federation import moderation_out as out
 from fedi.federation import remote
 from fedi.federation.documents import actor_document
+from fedi.forum import groups as group_service
 from fedi.forum.groups import check_language, check_text, check_title, find_group
 from fedi.forum.markup import render_markdown
 from storage import accounts as account_store
@@ -406,7 +407,9 @@ async def list_bans(ctx: Context, staff: Staff, *, limit: int, before_id: int | 
 async def report(ctx: Context, reporter: Actor, *, post_id: int | None, actor_ref: str | None,
                  reason: str) -> Report:
     """A local user's report of a post or an actor. A post in a remote group is also
-    reported to that group's instance (a Flag to the group, Lemmy's shape)."""
+    reported to that group's instance (a Flag to the group, Lemmy's shape); a remote
+    actor reported without a post, to the actor's instance (Mastodon's forwarded report:
+    a Flag by our instance actor, the reporter stays anonymous)."""
     if (post_id is None) == (actor_ref is None):
         raise ValidationFailed("give either post_id or actor", field="post_id")
     post = group = None
@@ -420,19 +423,24 @@ async def report(ctx: Context, reporter: Actor, *, post_id: int | None, actor_re
     if target is not None and target.id == reporter.id:
         raise ValidationFailed("you cannot report yourself", field="actor")
     flag = None
+    sender = recipient = None
     if post is not None and group is not None and not group.local:
         flag = out.flag_document(ctx, reporter=reporter, objects=[post.ap_id], group=group,
                                  reason=reason)
+        sender, recipient = reporter, group
+    elif post is None and target is not None and not target.local:
+        sender, recipient = await instance_actor(ctx), target
+        flag = out.account_flag_document(ctx, site=sender, reported=target, reason=reason)
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await report_store.insert(
             conn, remote=False, reporter_id=reporter.id,
             target_actor_id=target.id if target else None,
             post_ids=[post.id] if post else [], group_id=group.id if group else None,
             reason=reason, ap_id=flag["id"] if flag else None,
-            forwarded_to=group.domain if flag and group else None)
+            forwarded_to=remote.host_of(recipient.ap_id) if flag and recipient else None)
         assert row is not None
-        if flag is not None and group is not None:
-            await out.send_flag(conn, ctx, reporter=reporter, flag=flag, recipient=group)
+        if flag is not None and sender is not None and recipient is not None:
+            await out.send_flag(conn, ctx, reporter=sender, flag=flag, recipient=recipient)
     return row
 
 
@@ -514,9 +522,15 @@ async def _report_objects(conn: Any, row: Report) -> list[str]:
 
 # --- groups -------------------------------------------------------------------------------
 
-async def log_group_created(ctx: Context, staff: Staff, group: Actor) -> None:
-    async with ctx.pool.acquire() as conn:
+async def create_group(ctx: Context, staff: Staff, **fields: Any) -> Actor:
+    """An admin creates a group (``fields`` as fedi.forum.groups.create_group takes
+    them); the group and its modlog entry are written in one transaction."""
+    require_admin(staff)
+
+    async def logged(conn: Any, group: Actor) -> None:
         await log(conn, "group_create", staff=staff, group=group)
+
+    return await group_service.create_group(ctx, **fields, on_created=logged)
 
 
 async def update_group(ctx: Context, staff: Staff, name: str, changes: dict[str, Any]

@@ -2,16 +2,19 @@
 or an Undo(Follow) from the user; local ones just a row), and the backfill of a remote
 group's recent threads when its first local member is accepted.
 
-The backfill runs as a background task (bounded in items and time, failures logged):
-it only fills in history, everything new arrives by the group's Announces anyway.
+The backfill is a durable job (storage/backfills.py, queued by inbound/accept.py in the
+transaction that accepts the member) that the workers run with :class:`BackfillQueue`,
+bounded in items and time. It only fills in history, everything new arrives by the
+group's Announces anyway; an outbox that cannot be read is tried again with backoff.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from activitypub import vocab
@@ -20,9 +23,12 @@ from fedi.context import Context
 from fedi.federation.documents import activity
 from fedi.federation.remote import fetch, host_of
 from fedi.outbox import enqueue_activity, new_activity_id
+from storage import actors as actor_store
+from storage import backfills as backfill_store
 from storage import follows as follow_store
 from storage import posts as post_store
 from storage.actors import Actor
+from storage.backfills import BackfillJob
 from storage.follows import Follow
 from storage.posts import Post
 
@@ -34,10 +40,11 @@ BACKFILL_OUTBOX_PAGES = 5
 BACKFILL_CONTEXT_ITEMS = 200  # replies taken from one thread's context collection
 BACKFILL_CONTEXT_PAGES = 10
 BACKFILL_SECONDS = 300.0
-
-# Running backfills, referenced so they are not garbage-collected mid-way (asyncio keeps
-# only weak references to tasks).
-_backfills: set[asyncio.Task[None]] = set()
+# Seconds before the n-th retry of a backfill whose outbox could not be read; after the
+# last one the job is marked failed (with the error).
+BACKFILL_RETRY_DELAYS: tuple[float, ...] = (60, 600, 3600, 21600)
+# A claim outlives the longest run, so no second worker starts the same job meanwhile.
+BACKFILL_LEASE = timedelta(seconds=BACKFILL_SECONDS + 60)
 
 
 # --- following ------------------------------------------------------------------------
@@ -84,13 +91,6 @@ async def unfollow_group(ctx: Context, *, user: Actor, group: Actor) -> bool:
     return True
 
 
-async def local_member_count(conn: Any, group_id: int) -> int:
-    """How many of our users follow the group (accepted)."""
-    return int(await conn.fetchval(
-        "SELECT count(*) FROM follows f JOIN actors a ON a.id = f.follower_id"
-        " WHERE f.target_id = $1 AND f.state = 'accepted' AND a.local", group_id))
-
-
 # --- backfill -------------------------------------------------------------------------
 
 
@@ -101,41 +101,89 @@ class BackfillResult:
     errors: list[str] = field(default_factory=list)
 
 
-def start_backfill(ctx: Context, group: Actor) -> asyncio.Task[None]:
-    """Backfill ``group`` in the background (see :func:`backfill`)."""
-    task = asyncio.create_task(_backfill_logged(ctx, group), name=f"backfill {group.handle}")
-    _backfills.add(task)
-    task.add_done_callback(_backfills.discard)
-    return task
+class BackfillQueue:
+    """A :class:`fedi.worker.JobQueue` over ``backfill_jobs``."""
+
+    channel = backfill_store.CHANNEL
+
+    def __init__(self, ctx: Context, *, clock: Callable[[], datetime] | None = None,
+                 lease: timedelta = BACKFILL_LEASE) -> None:
+        self.ctx = ctx
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.lease = lease
+
+    async def claim(self, limit: int) -> Sequence[BackfillJob]:
+        async with self.ctx.pool.acquire() as conn:
+            return await backfill_store.claim(conn, now=self.clock(), limit=limit,
+                                              lease=self.lease)
+
+    async def release(self, jobs: Sequence[BackfillJob]) -> None:
+        async with self.ctx.pool.acquire() as conn:
+            await backfill_store.release(conn, [job.id for job in jobs], now=self.clock())
+
+    async def process(self, job: BackfillJob, stopping: asyncio.Event) -> bool:
+        if stopping.is_set():
+            return False
+        async with self.ctx.pool.acquire() as conn:
+            group = await actor_store.get(conn, job.group_id)
+            members = await follow_store.local_member_count(conn, job.group_id)
+        if group is None or group.local or group.deleted_at is not None or members == 0:
+            await self._done(job, BackfillResult(), "nobody here follows the group now")
+            return True
+        result = BackfillResult()
+        try:
+            async with asyncio.timeout(BACKFILL_SECONDS):
+                await backfill(self.ctx, group, result)
+        except TimeoutError:
+            # Bounded on purpose: what was stored stays, the rest arrives as it is active.
+            log.warning("backfill of %s stopped after %.0f s", group.handle, BACKFILL_SECONDS)
+            await self._done(job, result, f"stopped after {BACKFILL_SECONDS:.0f} s")
+        except ProtocolError as exc:
+            await self._retry(job, group, exc.reason)
+        except Exception as exc:  # a bug must not lose the job: retry, then fail
+            log.exception("backfill of %s failed", group.handle)
+            await self._retry(job, group, f"{type(exc).__name__}: {exc}")
+        else:
+            log.info("backfill of %s: %d threads, %d replies, %d errors", group.handle,
+                     result.threads, result.replies, len(result.errors))
+            await self._done(job, result, "; ".join(result.errors)[:2000] or None)
+        return True
+
+    async def _done(self, job: BackfillJob, result: BackfillResult, note: str | None
+                    ) -> None:
+        async with self.ctx.pool.acquire() as conn:
+            await backfill_store.mark_done(conn, job.id, threads=result.threads,
+                                           replies=result.replies, note=note)
+
+    async def _retry(self, job: BackfillJob, group: Actor, error: str) -> None:
+        attempt = job.attempts + 1
+        async with self.ctx.pool.acquire() as conn:
+            if attempt > len(BACKFILL_RETRY_DELAYS):
+                log.warning("backfill of %s failed after %d attempts: %s", group.handle,
+                            attempt, error)
+                await backfill_store.mark_failed(conn, job.id, error=error[:2000])
+            else:
+                at = self.clock() + timedelta(seconds=BACKFILL_RETRY_DELAYS[attempt - 1])
+                await backfill_store.reschedule(conn, job.id, at=at, error=error[:2000])
 
 
-async def _backfill_logged(ctx: Context, group: Actor) -> None:
-    try:
-        async with asyncio.timeout(BACKFILL_SECONDS):
-            result = await backfill(ctx, group)
-    except TimeoutError:
-        log.warning("backfill of %s stopped after %.0f s", group.handle, BACKFILL_SECONDS)
-    except Exception:
-        # A background task has nobody to raise to; the group still works without history.
-        log.exception("backfill of %s failed", group.handle)
-    else:
-        log.info("backfill of %s: %d threads, %d replies, %d errors", group.handle,
-                 result.threads, result.replies, len(result.errors))
-
-
-async def backfill(ctx: Context, group: Actor) -> BackfillResult:
+async def backfill(ctx: Context, group: Actor, result: BackfillResult | None = None
+                   ) -> BackfillResult:
     """Store the recent threads of a remote group from its outbox (the group vouches for
     them as in its Announces), then each thread's replies from its FEP-f228 context
-    collection where the thread names one. Bounded by the BACKFILL_* limits."""
+    collection where the thread names one. Bounded by the BACKFILL_* limits. Raises
+    ProtocolError when the outbox itself cannot be read (worth another try); errors
+    further on are noted in the result."""
     from fedi.federation.inbound.announce import receive_relayed
-    from fedi.federation.inbound.outcomes import Ignored
+    from fedi.federation.inbound.outcomes import Ignored, NotYet
 
-    result = BackfillResult()
+    result = result if result is not None else BackfillResult()
     threads: list[Post] = []
     if not group.outbox:
         return result
     async for item in _collection_items(ctx, group.outbox, max_items=BACKFILL_OUTBOX_ITEMS,
-                                        max_pages=BACKFILL_OUTBOX_PAGES, result=result):
+                                        max_pages=BACKFILL_OUTBOX_PAGES, result=result,
+                                        required=True):
         if len(threads) >= BACKFILL_THREADS:
             break
         if (isinstance(item, vocab.Announce) and item.actor == group.ap_id
@@ -143,7 +191,7 @@ async def backfill(ctx: Context, group: Actor) -> BackfillResult:
             item = item.object  # the group's outbox holds its Announces of what it relayed
         try:
             post = await receive_relayed(ctx, group, item, creates_only=True)
-        except Ignored:
+        except (Ignored, NotYet):
             continue
         except ProtocolError as exc:
             result.errors.append(exc.reason)
@@ -171,7 +219,7 @@ async def backfill(ctx: Context, group: Actor) -> BackfillResult:
                 # By id, never the embedded copy: the context may be kept by the group's
                 # host, while each reply belongs to its author's.
                 post = await receive_relayed(ctx, group, item_id, creates_only=True)
-            except Ignored:
+            except (Ignored, NotYet):
                 continue
             except ProtocolError as exc:
                 result.errors.append(exc.reason)
@@ -191,13 +239,17 @@ def _context_of(thread: Post) -> str | None:
 
 
 async def _collection_items(ctx: Context, url: str, *, max_items: int, max_pages: int,
-                            result: BackfillResult) -> AsyncIterator[vocab.Ref]:
+                            result: BackfillResult, required: bool = False
+                            ) -> AsyncIterator[vocab.Ref]:
     """Items of a remote (ordered) collection, page by page, within the limits. A page
-    that cannot be read ends the walk (noted in ``result``)."""
+    that cannot be read ends the walk (noted in ``result``); with ``required``, the
+    collection itself must be readable (its ProtocolError is raised)."""
     seen = 0
     try:
         doc = vocab.parse(await fetch(ctx, url))
     except ProtocolError as exc:
+        if required:
+            raise
         result.errors.append(f"{url}: {exc.reason}")
         return
     if not isinstance(doc, vocab.Collection):

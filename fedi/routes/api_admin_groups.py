@@ -21,7 +21,6 @@ from fedi.api_common import (
 )
 from fedi.auth import require_account, require_admin
 from fedi.context import Context
-from fedi.forum import groups as group_service
 from fedi.forum import moderation
 from fedi.forum.views import actor_view
 from fedi.routes.api_admin import optional_body
@@ -40,15 +39,14 @@ async def create_group(request: Request) -> JSONResponse:
         creator = await actor_store.get(conn, account.actor_id)
     if creator is not None:
         moderators.append(creator)
-    group = await group_service.create_group(
-        ctx, name=name, title=title,
+    group = await moderation.create_group(
+        ctx, await moderation.staff_of(ctx, account), name=name, title=title,
         summary=optional_str(body, "summary", max_len=5000) or "",
         rules=optional_str(body, "rules", max_len=5000) or "",
         language=optional_str(body, "language", max_len=12) or "de",
         posting_restricted_to_mods=optional_bool(body, "posting_restricted_to_mods") or False,
         moderators=moderators,
     )
-    await moderation.log_group_created(ctx, await moderation.staff_of(ctx, account), group)
     return JSONResponse(await group_detail(request, group), status_code=201)
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from tests.federation_helpers import eventually
 from tests.helpers import User
 from tests.interop.conftest import Demisa, FedifyPeer
-from tests.test_two_instances import eventually
 
 AS = "https://www.w3.org/ns/activitystreams"
 PUBLIC = AS + "#Public"

@@ -3,7 +3,8 @@
 The Follow is found by its id (the object, embedded or bare), else by the pair named in
 an embedded Follow (``actor`` = our user, ``object`` = the accepting actor), as Mastodon
 matches them. Only the followed actor itself may answer. The first accepted member of a
-remote group starts the backfill of its recent threads.
+remote group queues the backfill of its recent threads (a durable job, committed with
+the acceptance; fedi/forum/remote_groups.py runs it).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fedi.context import Context
 from fedi.federation.inbound.outcomes import Ignored, Refused
 from fedi.federation.remote import resolve_actor
 from storage import actors as actor_store
+from storage import backfills as backfill_store
 from storage import follows as follow_store
 from storage.actors import Actor
 from storage.follows import Follow
@@ -43,18 +45,15 @@ async def _our_follow(conn: Any, target: Actor, activity: vocab.Activity) -> Fol
 
 async def handle_accept(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
     """Our Follow was accepted: the membership is active."""
-    from fedi.forum.remote_groups import local_member_count, start_backfill
-
     target = await resolve_actor(ctx, activity.actor)
     async with ctx.pool.acquire() as conn, conn.transaction():
         follow = await _our_follow(conn, target, activity)
         if follow.state == "accepted":
             raise Ignored("the Follow was accepted already")
         await follow_store.accept(conn, follow.id)
-        first_member = (target.type == "Group"
-                        and await local_member_count(conn, target.id) == 1)
-    if first_member:
-        start_backfill(ctx, target)
+        if (target.type == "Group"
+                and await follow_store.local_member_count(conn, target.id) == 1):
+            await backfill_store.enqueue(conn, target.id)
 
 
 async def handle_reject(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:

@@ -11,6 +11,9 @@ to :mod:`fedi.federation.inbound.moderation`, which checks the actor's authority
 
 :func:`receive_relayed` is shared with the backfill, which reads a group's outbox the
 way it would read its Announces.
+
+A relayed Delete, Like, Dislike or Undo about a post we do not have yet waits for it
+(outcomes.NotYet): the group's Announce of its Create may be processed at the same time.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from activitypub import vocab
 from activitypub.errors import FetchStatusError
 from fedi.context import Context
 from fedi.federation.inbound import moderation
-from fedi.federation.inbound.outcomes import Ignored
+from fedi.federation.inbound.common import unknown_post
+from fedi.federation.inbound.outcomes import Ignored, NotYet
 from fedi.federation.inbound.posts import (
     POST_TYPES,
     addressed_to,
@@ -31,6 +35,7 @@ from fedi.federation.inbound.posts import (
 )
 from fedi.federation.remote import fetch, host_of, resolve_actor
 from storage import actors as actor_store
+from storage import follows as follow_store
 from storage import groups as group_store
 from storage import posts as post_store
 from storage.actors import Actor
@@ -51,10 +56,8 @@ async def handle_announce(ctx: Context, activity: vocab.Activity, row: InboxActi
         raise Ignored("an Announce in the name of one of our own actors")
     if group.type != "Group":
         raise Ignored(f"a boost by a {group.type}: only groups' Announces are read")
-    from fedi.forum.remote_groups import local_member_count
-
     async with ctx.pool.acquire() as conn:
-        if await local_member_count(conn, group.id) == 0:
+        if await follow_store.local_member_count(conn, group.id) == 0:
             raise Ignored(f"nobody here follows {group.handle}")
         if await group_store.get(conn, group.id) is None:
             await group_store.insert(conn, group.id)
@@ -180,10 +183,15 @@ async def _store_or_update(ctx: Context, group: Actor, obj: vocab.APObject, *,
     return post
 
 
-async def _our_post_in(conn: Any, group: Actor, object_ref: str | None) -> Post:
+async def _our_post_in(ctx: Context, conn: Any, group: Actor, object_ref: str | None
+                       ) -> Post:
+    """The group's post an activity is about. Not known at all: its Create may still be
+    on its way (the group's Announces are processed concurrently), so wait for it."""
     post = await post_store.by_ap_id(conn, object_ref) if object_ref else None
-    if post is None or post.group_id != group.id:
-        raise Ignored(f"{object_ref} is no post of {group.handle} known here")
+    if post is None:
+        raise unknown_post(ctx, object_ref)
+    if post.group_id != group.id:
+        raise Ignored(f"{object_ref} is no post of {group.handle}")
     return post
 
 
@@ -202,7 +210,7 @@ def _is_moderation(doc: vocab.Activity) -> bool:
 async def _by_author(ctx: Context, group: Actor, act: vocab.Activity) -> bool:
     """Whether a Delete comes from the author of the post it deletes."""
     async with ctx.pool.acquire() as conn:
-        post = await _our_post_in(conn, group, act.object_id)
+        post = await _our_post_in(ctx, conn, group, act.object_id)
         author = await actor_store.get(conn, post.author_id)
     return author is not None and author.ap_id == act.actor
 
@@ -213,7 +221,7 @@ async def _delete(ctx: Context, group: Actor, act: vocab.Activity) -> Post | Non
         await moderation.receive_relayed(ctx, act)
         return None
     async with ctx.pool.acquire() as conn, conn.transaction():
-        post = await _our_post_in(conn, group, act.object_id)
+        post = await _our_post_in(ctx, conn, group, act.object_id)
         await post_store.mark_deleted(conn, post.id)
     return post
 
@@ -221,7 +229,7 @@ async def _delete(ctx: Context, group: Actor, act: vocab.Activity) -> Post | Non
 async def _delete_if_gone(ctx: Context, group: Actor, act: vocab.Delete) -> Post | None:
     object_ref = act.object_id
     async with ctx.pool.acquire() as conn:
-        await _our_post_in(conn, group, object_ref)
+        await _our_post_in(ctx, conn, group, object_ref)
     assert object_ref is not None
     try:
         doc = await fetch(ctx, object_ref)
@@ -237,7 +245,7 @@ async def _delete_if_gone(ctx: Context, group: Actor, act: vocab.Delete) -> Post
 async def _like(ctx: Context, group: Actor, act: vocab.Activity) -> Post:
     liker = await resolve_actor(ctx, act.actor)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        post = await _our_post_in(conn, group, act.object_id)
+        post = await _our_post_in(ctx, conn, group, act.object_id)
         if not await post_store.add_like(conn, post.id, liker.id, kind=_LIKES[act.type],
                                          ap_id=act.id):
             raise Ignored(f"{liker.handle} liked {post.ap_id} already")
@@ -252,7 +260,8 @@ async def _undo(ctx: Context, group: Actor, act: vocab.Activity) -> Post:
     async with ctx.pool.acquire() as conn, conn.transaction():
         found = await post_store.like_by_ap_id(conn, like_id) if like_id else None
         if found is None:
-            raise Ignored(f"no like {like_id} is known here")
+            # Its Announce(Like) may be processed right now.
+            raise NotYet(f"no like {like_id} is known here")
         post_id, actor_id, kind = found
         owner = await actor_store.get(conn, actor_id)
         if owner is None or owner.ap_id != act.actor:

@@ -1,5 +1,6 @@
 """What the inbound handlers share: the sender as an actor row, local targets, Rejects,
-and relaying an accepted activity to a local group's followers."""
+relaying an accepted activity to a local group's followers, and the outcome for an
+activity about a post we do not have (yet)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from activitypub import vocab
 from fedi.context import Context
 from fedi.federation.documents import activity as build_activity
 from fedi.federation.fanout import relay
-from fedi.federation.inbound.outcomes import Refused
-from fedi.federation.remote import resolve_actor
+from fedi.federation.inbound.outcomes import Ignored, NotYet, Refused
+from fedi.federation.remote import host_of, resolve_actor
 from fedi.outbox import enqueue_activity, new_activity_id
 from storage import actors as actor_store
+from storage import inbox as inbox_store
 from storage.actors import Actor
 from storage.posts import Post
 
@@ -58,3 +60,22 @@ async def relay_to_group(conn: Any, ctx: Context, *, activity: vocab.Activity, p
         return
     await relay(conn, ctx, group=group, inner=activity.to_json(), author=None,
                 object_id=post.ap_id, post_id=post.id)
+
+
+def unknown_post(ctx: Context, object_id: str | None) -> Ignored | NotYet:
+    """The outcome for an activity about a post we do not have: one of ours will never
+    turn up, anyone else's may still be on its way (its Create not processed yet)."""
+    if object_id is None:
+        return Ignored("the activity names no object")
+    if host_of(object_id) == ctx.settings.host.lower():
+        return Ignored(f"{object_id} is not a post of this instance")
+    return NotYet(f"{object_id} is not a post known here")
+
+
+async def still_to_come(ctx: Context, activity_id: str | None) -> bool:
+    """Whether the activity with this id may still arrive or be processed: it is not
+    ours and we have no outcome for it yet."""
+    if activity_id is None or host_of(activity_id) == ctx.settings.host.lower():
+        return False
+    async with ctx.pool.acquire() as conn:
+        return not await inbox_store.processed(conn, activity_id)

@@ -1,12 +1,13 @@
 """Like and Dislike of posts we have (Lemmy's votes; Mastodon's favourites), and their
 Undo. A like replaces the same actor's dislike and the other way round, as a vote does.
-On posts of our groups they are announced to the group's followers."""
+On posts of our groups they are announced to the group's followers. A like of a post
+that has not arrived yet waits for it (outcomes.NotYet)."""
 
 from __future__ import annotations
 
 from activitypub import vocab
 from fedi.context import Context
-from fedi.federation.inbound.common import relay_to_group, sender_of
+from fedi.federation.inbound.common import relay_to_group, sender_of, unknown_post
 from fedi.federation.inbound.follow import refusal_for
 from fedi.federation.inbound.outcomes import Ignored, Refused
 from storage import actors as actor_store
@@ -20,7 +21,7 @@ async def handle_like(ctx: Context, activity: vocab.Activity, row: InboxActivity
     async with ctx.pool.acquire() as conn:
         post = await post_store.by_ap_id(conn, object_id) if object_id else None
     if post is None:
-        raise Ignored(f"{object_id} is not a post known here")
+        raise unknown_post(ctx, object_id)
     if not post.visible:
         raise Ignored(f"{post.ap_id} was deleted or removed")
     liker = await sender_of(ctx, activity)

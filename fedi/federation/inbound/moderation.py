@@ -4,7 +4,9 @@ From the moderators of remote groups (about content and members of those groups 
 hold copies of): Lemmy's removal (``Delete`` by a moderator or the group, ``summary`` =
 reason) and its ``Undo``; ``Lock``/``Undo(Lock)``; ``Add``/``Remove`` to the group's
 ``featured`` or ``moderators`` collection; ``Block`` with ``target`` = the group (expiry
-from ``endTime`` or ``expires``, Lemmy's ``removeData``) and ``Undo(Block)``. Authority:
+from ``endTime`` or ``expires``, Lemmy's ``removeData``) and ``Undo(Block)``. A site ban
+(``Block`` with ``target`` = an instance's site actor) is recorded, and its
+``removeData`` hides the actor's posts in that instance's groups. Authority:
 the actor is the group itself or listed in the group's moderators collection, fetched
 from the group's server. Our own groups are moderated only here: such activities about
 them are refused.
@@ -189,8 +191,8 @@ async def handle_block(ctx: Context, activity: vocab.Activity, row: InboxActivit
     async with ctx.pool.acquire() as conn:
         group = await actor_store.by_ap_id(conn, target_id)
     if group is None or group.type != "Group":
-        raise Ignored(f"{target_id} is no group known here (an instance ban elsewhere is "
-                      "that instance's business)")
+        await _site_ban(ctx, activity, target_id, object_id, known=group)
+        return
     await check_authority(ctx, activity.actor, group)
     moderator = await resolve_actor(ctx, activity.actor)
     banned = await _actor(ctx, object_id)
@@ -214,6 +216,64 @@ async def handle_block(ctx: Context, activity: vocab.Activity, row: InboxActivit
                               "ban_id": ban.id, "remove_content": remove_content,
                               "expires_at": expires.isoformat() if expires else None,
                               "removed_posts": len(removed)})
+
+
+SITE_TYPES = frozenset({"Application", "Service", "Organization"})
+
+
+async def _site_ban(ctx: Context, activity: vocab.Activity, site_id: str, object_id: str,
+                    *, known: Actor | None) -> None:
+    """Lemmy's site ban: a Block whose ``target`` is an instance's site actor, by an
+    admin of that instance (Lemmy's check: the actor is on the site's host). It bans
+    there, not here: that instance's admins do not govern our groups, even when the
+    banned actor is one of theirs. We record it in the modlog, and with ``removeData``
+    hide the actor's posts in that instance's groups we hold copies of, as there."""
+    host = host_of(site_id)
+    if host_of(activity.actor) != host:
+        raise Refused(f"{activity.actor} cannot ban anyone on {host}: another host")
+    site_type = known.type if known is not None else (await fetch(ctx, site_id)).get("type")
+    if site_type == "Group":
+        raise Ignored(f"{site_id} is no group known here")
+    if site_type not in SITE_TYPES:
+        raise Ignored(f"the Block's target {site_id} is a {site_type}, neither a group nor "
+                      "an instance")
+    admin = await resolve_actor(ctx, activity.actor)
+    banned = await _actor(ctx, object_id)
+    expires = activity.end_time or activity.expires
+    remove_content = activity.raw.get("removeData") is True
+    reason = (activity.summary or "")[:REASON_MAX]
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if activity.id and await modlog_store.by_ap_id(conn, activity.id, "ban"):
+            raise Ignored(f"the ban {activity.id} is recorded already")
+        removed: list[int] = []
+        if remove_content:
+            removed = await moderation_store.remove_posts_in_groups_on(
+                conn, banned.id, host, reason=reason or "banned")
+        await modlog_store.insert(
+            conn, action="ban", remote=True, moderator_id=admin.id,
+            target_actor_id=banned.id, target_domain=host, reason=reason, ap_id=activity.id,
+            details={"scope": "instance", "remove_content": remove_content,
+                     "expires_at": expires.isoformat() if expires else None,
+                     "removed_posts": len(removed)})
+
+
+async def _site_unban(ctx: Context, activity: vocab.Activity, inner_id: str) -> None:
+    """Undo of a site ban we recorded: recorded too (posts it hid stay hidden, as in
+    Lemmy, whose Undo restores nothing)."""
+    async with ctx.pool.acquire() as conn:
+        entry = await modlog_store.by_ap_id(conn, inner_id, "ban")
+    if entry is None or entry.group_id is not None or not entry.remote:
+        raise Ignored(f"the ban {inner_id} is not known here")
+    if host_of(activity.actor) != entry.target_domain:
+        raise Refused(f"{activity.actor} cannot lift a ban on {entry.target_domain}")
+    admin = await resolve_actor(ctx, activity.actor)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if activity.id and await modlog_store.by_ap_id(conn, activity.id, "unban"):
+            raise Ignored(f"the Undo {activity.id} is recorded already")
+        await modlog_store.insert(
+            conn, action="unban", remote=True, moderator_id=admin.id,
+            target_actor_id=entry.target_actor_id, target_domain=entry.target_domain,
+            ap_id=activity.id, details={"scope": "instance", "ban_ap_id": inner_id})
 
 
 async def _actor(ctx: Context, ap_id: str) -> Actor:
@@ -265,6 +325,9 @@ async def _undo(ctx: Context, activity: vocab.Activity, inner: vocab.Activity) -
 async def _unblock(ctx: Context, activity: vocab.Activity, inner: vocab.Activity) -> None:
     async with ctx.pool.acquire() as conn:
         ban = await moderation_store.ban_by_ap_id(conn, inner.id) if inner.id else None
+    if ban is None and inner.id:
+        await _site_unban(ctx, activity, inner.id)
+        return
     if ban is None or ban.group_id is None:
         raise Ignored(f"the ban {inner.id} is not known here")
     async with ctx.pool.acquire() as conn:

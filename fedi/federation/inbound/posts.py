@@ -18,8 +18,10 @@ import asyncpg
 from activitypub import vocab
 from activitypub.errors import InvalidObject
 from fedi.context import Context
+from fedi.federation.inbound.outcomes import Ignored
 from fedi.federation.remote import fetch, host_of, resolve_actor
 from fedi.forum.markup import html_to_text, sanitize_html
+from storage import inbox as inbox_store
 from storage import posts as post_store
 from storage.actors import Actor
 from storage.posts import Post
@@ -134,8 +136,10 @@ async def store_remote_post(
     Returns the existing row unchanged when the object is known already, and None when it
     cannot belong to ``group``: it replies to a post of another group, or its parent
     chain cannot be followed within :data:`MAX_FETCH_DEPTH` fetches. Raises
-    InvalidObject when the object is not a post by ``author``, and FetchError when a
-    missing parent could not be fetched.
+    InvalidObject when the object is not a post by ``author``, Ignored when its author
+    deleted it before it arrived (inbound/delete.py), and FetchError when a missing
+    parent could not be fetched. Call it in a transaction: it locks the object's id
+    against a concurrent early Delete until the end of it.
     """
     if obj.type not in POST_TYPES:
         raise InvalidObject(f"a {obj.type} is not a post")
@@ -144,6 +148,10 @@ async def store_remote_post(
     known = await post_store.by_ap_id(conn, obj.id)
     if known is not None:
         return known
+    await inbox_store.lock_object(conn, obj.id)
+    if await inbox_store.deleted_early(conn, obj.id, actor_ap_id=author.ap_id,
+                                       now=datetime.now(UTC)):
+        raise Ignored(f"{obj.id} was deleted by its author before it arrived")
 
     parent: Post | None = None
     if obj.in_reply_to:

@@ -4,6 +4,8 @@ trustworthy, run their handler, record the outcome on the row.
 Outcomes: ``done``; ``ignored`` with the reason (not for us, refused, malformed, the
 origin says it does not exist); retried with backoff when something that may recover
 failed (a remote server down, a bug), and ``parked`` with the error after the last try.
+An activity about something that has not arrived yet (``NotYet``) is retried with the
+same backoff until :data:`NOT_YET_WINDOW` after its receipt, then ignored.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from activitypub.errors import FetchError, FetchStatusError, FetchTimeout, Inval
 from fedi.context import Context
 from fedi.errors import AppError
 from fedi.federation.inbound import handler_for
-from fedi.federation.inbound.outcomes import Ignored
+from fedi.federation.inbound.outcomes import Ignored, NotYet
 from fedi.federation.remote import fetch, host_of
 from storage import actors as actor_store
 from storage import inbox as inbox_store
@@ -35,6 +37,9 @@ Clock = Callable[[], datetime]
 # Seconds before the n-th retry; after the last one the row is parked for an admin.
 RETRY_DELAYS: tuple[float, ...] = (30, 300, 1800, 7200, 21600)
 LEASE = timedelta(minutes=5)
+# How long an activity may wait for what it refers to (a Like for its post's Create):
+# tries at about 30 s, 5.5 min and 10 min after receipt.
+NOT_YET_WINDOW = timedelta(minutes=10)
 # Fetch answers that will not change on a retry.
 _PERMANENT_STATUS = frozenset({400, 401, 403, 404, 405, 406, 410, 422})
 
@@ -75,6 +80,8 @@ class InboundQueue:
             await handler(self.ctx, activity, job)
         except Ignored as exc:
             await self._finish(job, ignored=exc.reason)
+        except NotYet as exc:
+            await self._wait(job, exc.reason)
         except (InvalidObject, AppError) as exc:
             reason = exc.reason if isinstance(exc, InvalidObject) else exc.message
             await self._finish(job, ignored=f"invalid: {reason}")
@@ -100,6 +107,19 @@ class InboundQueue:
             else:
                 log.info("inbound %s %s ignored: %s", job.type, job.ap_id, ignored)
                 await inbox_store.mark_ignored(conn, job.id, reason=ignored[:2000])
+
+    async def _wait(self, job: InboxActivity, reason: str) -> None:
+        """Try again later, by the deadline at the latest; after it, give up."""
+        deadline = job.received_at + NOT_YET_WINDOW
+        now = self.clock()
+        if now >= deadline:
+            minutes = NOT_YET_WINDOW.total_seconds() / 60
+            await self._finish(job, ignored=f"{reason} (waited {minutes:.0f} min)")
+            return
+        delay = timedelta(seconds=RETRY_DELAYS[min(job.attempts, len(RETRY_DELAYS) - 1)])
+        async with self.ctx.pool.acquire() as conn:
+            await inbox_store.reschedule(conn, job.id, at=min(now + delay, deadline),
+                                         error=f"waiting: {reason}"[:2000])
 
     async def _retry(self, job: InboxActivity, error: str) -> None:
         attempt = job.attempts + 1

@@ -1,6 +1,7 @@
 """Update of a post, by its author only, applied when newer than what we have; relayed
-to the group's followers when the post is in one of our groups. An Update whose object
-is an actor goes to actors.py."""
+to the group's followers when the post is in one of our groups. An Update of a post
+that has not arrived yet waits for it (outcomes.NotYet). An Update whose object is an
+actor goes to actors.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from activitypub import vocab
 from fedi.context import Context
 from fedi.federation.inbound import ACTOR_TYPES
 from fedi.federation.inbound.actors import handle_update_actor
-from fedi.federation.inbound.common import relay_to_group, sender_of
+from fedi.federation.inbound.common import relay_to_group, sender_of, unknown_post
 from fedi.federation.inbound.create import post_object
 from fedi.federation.inbound.outcomes import Ignored, Refused
 from fedi.federation.inbound.posts import update_remote_post
@@ -26,7 +27,7 @@ async def handle_update(ctx: Context, activity: vocab.Activity, row: InboxActivi
     async with ctx.pool.acquire() as conn:
         post = await post_store.by_ap_id(conn, obj.id)
         if post is None:
-            raise Ignored(f"{obj.id} is not a post known here")
+            raise unknown_post(ctx, obj.id)
         if post.author_id != author.id:
             raise Refused(f"only the author may edit {obj.id}")
         async with conn.transaction():
