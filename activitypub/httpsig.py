@@ -132,9 +132,15 @@ async def verify_request(
     *,
     refresh_key: KeyResolver | None = None,
     window: timedelta = DEFAULT_WINDOW,
+    parsed: ParsedSignature | None = None,
 ) -> VerifiedSignature:
-    """Verify the request's signature (cavage or RFC 9421) under our policy."""
-    parsed = parse_signature(method, url, headers)
+    """Verify the request's signature (cavage or RFC 9421) under our policy.
+
+    ``parsed``: what :func:`parse_signature` returned for this same request, for a
+    caller that needed the keyId first (parsing again would give the same result).
+    """
+    if parsed is None:
+        parsed = parse_signature(method, url, headers)
     _check_coverage(parsed, method, body, {name.lower() for name in headers})
     _check_time(parsed, _aware(now), window)
     _check_digest(parsed, body)

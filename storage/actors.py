@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -71,6 +72,13 @@ REMOTE_FIELDS = (
 
 async def get(conn: Any, actor_id: int) -> Actor | None:
     return maybe_row(Actor, await conn.fetchrow("SELECT * FROM actors WHERE id = $1", actor_id))
+
+
+async def by_ids(conn: Any, actor_ids: Iterable[int]) -> dict[int, Actor]:
+    """The actors with these ids, by id (deleted ones too: their posts still show them)."""
+    rows = await conn.fetch(
+        "SELECT * FROM actors WHERE id = ANY($1::bigint[])", list(actor_ids))
+    return {r["id"]: to_row(Actor, r) for r in rows}
 
 
 async def by_ap_id(conn: Any, ap_id: str) -> Actor | None:

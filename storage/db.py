@@ -1,4 +1,4 @@
-"""Connection pool with a JSONB codec, and a transaction helper."""
+"""Connection pool with a JSONB codec, a transaction helper and a liveness ping."""
 
 from __future__ import annotations
 
@@ -37,6 +37,11 @@ async def connect(dsn: str) -> asyncpg.Connection:
     conn: asyncpg.Connection = await asyncpg.connect(dsn)
     await _init_connection(conn)
     return conn
+
+
+async def ping(pool: asyncpg.Pool) -> None:
+    """Ask the database a trivial question; raises as asyncpg does when it cannot answer."""
+    await pool.fetchval("SELECT 1")
 
 
 @asynccontextmanager

@@ -75,6 +75,30 @@ async def followers(conn: Any, target_id: int, *, accepted_only: bool = True) ->
     return [to_row(Actor, r) for r in rows]
 
 
+@dataclass(frozen=True)
+class FollowerInbox:
+    """A delivery inbox (shared when the follower has one) and its host's software."""
+
+    inbox: str
+    software: str | None
+
+
+async def remote_follower_inboxes(conn: Any, target_id: int) -> list[FollowerInbox]:
+    """Distinct delivery inboxes of the live remote actors following ``target_id``."""
+    rows = await conn.fetch(
+        """
+        SELECT DISTINCT coalesce(a.shared_inbox, a.inbox) AS inbox, i.software
+        FROM follows f
+        JOIN actors a ON a.id = f.follower_id
+        LEFT JOIN instances i ON i.domain = a.domain
+        WHERE f.target_id = $1 AND f.state = 'accepted' AND NOT a.local
+          AND a.deleted_at IS NULL AND coalesce(a.shared_inbox, a.inbox) IS NOT NULL
+        """,
+        target_id,
+    )
+    return [to_row(FollowerInbox, r) for r in rows]
+
+
 async def follower_count(conn: Any, target_id: int) -> int:
     return int(await conn.fetchval(
         "SELECT count(*) FROM follows WHERE target_id = $1 AND state = 'accepted'", target_id

@@ -65,6 +65,23 @@ async def list_groups(conn: Any, *, local: bool | None = None) -> list[Actor]:
     return [to_row(Actor, r) for r in rows]
 
 
+async def local_by_refs(conn: Any, refs: list[str]) -> list[Actor]:
+    """Our live groups named by ``refs`` (ActivityPub ids or profile URLs, as a post's
+    addressing may use either), in the order of ``refs``, each once."""
+    rows = await conn.fetch(
+        "SELECT a.* FROM actors a JOIN groups g ON g.actor_id = a.id"
+        " WHERE a.local AND a.deleted_at IS NULL AND (a.ap_id = ANY ($1::text[])"
+        " OR a.url = ANY ($1::text[]))", refs)
+    by_ap_id = {r["ap_id"]: r for r in rows}
+    by_url = {r["url"]: r for r in rows}
+    ordered: list[Actor] = []
+    for ref in refs:
+        row = by_ap_id.get(ref) or by_url.get(ref)
+        if row is not None and all(g.id != row["id"] for g in ordered):
+            ordered.append(to_row(Actor, row))
+    return ordered
+
+
 async def stats(conn: Any, actor_ids: list[int]) -> dict[int, GroupStats]:
     rows = await conn.fetch(
         """

@@ -99,6 +99,13 @@ async def get(conn: Any, post_id: int) -> Post | None:
     return maybe_row(Post, await conn.fetchrow("SELECT * FROM posts WHERE id = $1", post_id))
 
 
+async def get_for_share(conn: Any, post_id: int) -> Post | None:
+    """The post, share-locked until the caller's transaction ends: a concurrent lock,
+    removal or deletion of it waits, so what the caller checks stays true."""
+    row = await conn.fetchrow("SELECT * FROM posts WHERE id = $1 FOR SHARE", post_id)
+    return maybe_row(Post, row)
+
+
 async def by_ap_id(conn: Any, ap_id: str) -> Post | None:
     return maybe_row(Post, await conn.fetchrow("SELECT * FROM posts WHERE ap_id = $1", ap_id))
 
@@ -133,6 +140,33 @@ async def thread_posts(conn: Any, thread_id: int) -> list[Post]:
         "SELECT * FROM posts WHERE thread_id = $1 ORDER BY (parent_id IS NOT NULL), id", thread_id
     )
     return [to_row(Post, r) for r in rows]
+
+
+@dataclass(frozen=True)
+class PostInThread:
+    """A post shown outside its thread (search results, a person's posts): with the
+    thread's title, as a reply has none of its own."""
+
+    post: Post
+    thread_title: str | None
+
+
+# A reply is listed only while its thread is visible too.
+_VISIBLE_BY_AUTHOR = """
+SELECT p.*, t.title AS thread_title
+FROM posts p JOIN posts t ON t.id = p.thread_id
+WHERE p.author_id = $1
+  AND p.deleted_at IS NULL AND p.removed_at IS NULL
+  AND t.deleted_at IS NULL AND t.removed_at IS NULL
+ORDER BY p.id DESC
+LIMIT $2
+"""
+
+
+async def visible_by_author(conn: Any, author_id: int, *, limit: int = 20) -> list[PostInThread]:
+    """An author's visible posts, newest first (the profile page)."""
+    rows = await conn.fetch(_VISIBLE_BY_AUTHOR, author_id, limit)
+    return [PostInThread(to_row(Post, r), r["thread_title"]) for r in rows]
 
 
 async def threads_page(
@@ -267,42 +301,6 @@ async def count_active_local_authors(conn: Any, since: datetime) -> int:
         "SELECT count(DISTINCT p.author_id) FROM posts p"
         " JOIN accounts ac ON ac.actor_id = p.author_id"
         " WHERE p.local AND ac.status = 'active' AND p.published >= $1", since))
-
-
-# Outbox items: stored activities about posts whose post is still visible (or that name no
-# post). ``actor_id`` picks the sender, ``group_id`` the posts' group; ``embedded_only``
-# keeps activities whose object is an embedded document, not a bare id.
-_POST_ACTIVITIES_WHERE = (
-    " FROM activities a LEFT JOIN posts p ON p.id = a.post_id"
-    " WHERE a.public AND a.type = $1"
-    " AND ($2::bigint IS NULL OR a.actor_id = $2)"
-    " AND ($3::bigint IS NULL OR p.group_id = $3)"
-    " AND (NOT $4::boolean OR jsonb_typeof(a.payload -> 'object') = 'object')"
-    " AND p.deleted_at IS NULL AND p.removed_at IS NULL"
-)
-
-
-async def post_activities_page(
-    conn: Any, *, type_: str, limit: int, actor_id: int | None = None,
-    group_id: int | None = None, embedded_only: bool = False,
-    before_id: int | None = None, after_id: int | None = None,
-) -> list[tuple[int, dict[str, Any]]]:
-    """(activity row id, payload); ascending from ``after_id``, else descending."""
-    order = "ASC" if after_id is not None else "DESC"
-    rows = await conn.fetch(
-        "SELECT a.id, a.payload" + _POST_ACTIVITIES_WHERE +
-        " AND ($5::bigint IS NULL OR a.id < $5) AND ($6::bigint IS NULL OR a.id > $6)"
-        f" ORDER BY a.id {order} LIMIT $7",
-        type_, actor_id, group_id, embedded_only, before_id, after_id, limit,
-    )
-    return [(r["id"], r["payload"]) for r in rows]
-
-
-async def count_post_activities(conn: Any, *, type_: str, actor_id: int | None = None,
-                                group_id: int | None = None,
-                                embedded_only: bool = False) -> int:
-    return int(await conn.fetchval(
-        "SELECT count(*)" + _POST_ACTIVITIES_WHERE, type_, actor_id, group_id, embedded_only))
 
 
 # Moderation (the content stays: removal hides, it does not delete) -----------------------

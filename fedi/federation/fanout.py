@@ -20,6 +20,7 @@ from typing import Any, Literal
 from fedi.context import Context
 from fedi.federation.documents import PUBLIC, activity, strip_context
 from fedi.outbox import enqueue_activity, new_activity_id
+from storage import follows as follow_store
 from storage.actors import Actor
 
 Form = Literal["embedded", "microblog", "unknown"]
@@ -40,18 +41,8 @@ def form_for(software: str | None) -> Form:
 
 async def follower_inboxes(conn: Any, group_id: int) -> dict[str, Form]:
     """Distinct delivery inboxes of the group's remote followers, with their form."""
-    rows = await conn.fetch(
-        """
-        SELECT DISTINCT coalesce(a.shared_inbox, a.inbox) AS inbox, i.software
-        FROM follows f
-        JOIN actors a ON a.id = f.follower_id
-        LEFT JOIN instances i ON i.domain = a.domain
-        WHERE f.target_id = $1 AND f.state = 'accepted' AND NOT a.local
-          AND a.deleted_at IS NULL AND coalesce(a.shared_inbox, a.inbox) IS NOT NULL
-        """,
-        group_id,
-    )
-    return {r["inbox"]: form_for(r["software"]) for r in rows}
+    rows = await follow_store.remote_follower_inboxes(conn, group_id)
+    return {r.inbox: form_for(r.software) for r in rows}
 
 
 async def relay(

@@ -3,20 +3,56 @@
 :class:`KeyStore` gives :func:`activitypub.httpsig.verify_request` its two resolvers:
 ``resolve`` (cached key by key id; an unknown key is fetched) and ``refresh`` (fetch
 again, for a rotated key; verify_request calls it at most once per request).
+``offline_resolve`` and ``offline_refresh`` are their counterparts without I/O, for the
+inbox's fast path while it holds its one pool connection: whatever would need a query or
+a fetch raises :class:`NeedsLookup` instead, and the inbox verifies again with the
+real resolvers after releasing the connection.
+
+Parsing a PEM public key costs about as much as checking an RSA signature, and the same
+few senders sign most requests: :func:`resolved_key` keeps the parsed keys in a small
+LRU keyed by key id *and* PEM text, so a rotated key (new PEM) is parsed afresh and
+the old one is never served for it.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import urldefrag
 
 from activitypub import vocab
-from activitypub.errors import ProtocolError, SignatureError
+from activitypub.errors import InvalidObject, ProtocolError, SignatureError
 from activitypub.httpsig import ResolvedKey
+from activitypub.keys import PublicKey, load_public_key
 from fedi.context import Context
 from fedi.federation.remote import fetch, resolve_actor, store_actor
 from storage import actors as actor_store
 from storage.actors import Actor
+
+KEY_CACHE_SIZE = 512  # parsed public keys kept; an RSA-2048 key object is small
+
+
+@functools.lru_cache(maxsize=KEY_CACHE_SIZE)
+def _load_public_key(key_id: str, pem: str) -> PublicKey:
+    # key_id is part of the cache key only; a PEM that fails to parse is not cached
+    # (lru_cache does not keep exceptions).
+    return load_public_key(pem)
+
+
+def resolved_key(key_id: str, owner: str, pem: str) -> ResolvedKey:
+    """The key for verification, its PEM parsed at most once while it stays cached.
+
+    A PEM that does not parse is handed over as text: verify_parsed then reports it
+    as an "unusable key" with the parser's reason, as it always did.
+    """
+    try:
+        return ResolvedKey(key_id, owner, _load_public_key(key_id, pem))
+    except InvalidObject:
+        return ResolvedKey(key_id, owner, pem)
+
+
+class NeedsLookup(Exception):
+    """Verification needs a query or a fetch that the offline resolvers do not do."""
 
 
 class KeyStore:
@@ -33,11 +69,21 @@ class KeyStore:
         async with self.ctx.pool.acquire() as conn:
             actor = await actor_store.by_key_id(conn, key_id)
         if actor is not None and actor.public_key_pem:
-            return ResolvedKey(key_id, actor.ap_id, actor.public_key_pem)
+            return resolved_key(key_id, actor.ap_id, actor.public_key_pem)
         return await self._fetch(key_id, refresh=False)
 
     async def refresh(self, key_id: str) -> ResolvedKey | None:
         return await self._fetch(key_id, refresh=True)
+
+    async def offline_resolve(self, key_id: str) -> ResolvedKey | None:
+        """``resolve`` when the key is ``known``; otherwise raises NeedsLookup."""
+        if self.known is not None and self.known.key_id == key_id:
+            return self.known
+        raise NeedsLookup(key_id)
+
+    async def offline_refresh(self, key_id: str) -> ResolvedKey | None:
+        """A refresh always fetches: raises NeedsLookup."""
+        raise NeedsLookup(key_id)
 
     async def _fetch(self, key_id: str, *, refresh: bool) -> ResolvedKey | None:
         try:
@@ -47,7 +93,7 @@ class KeyStore:
                                  ) from exc
         if actor is None or actor.public_key_id != key_id or not actor.public_key_pem:
             return None
-        return ResolvedKey(key_id, actor.ap_id, actor.public_key_pem)
+        return resolved_key(key_id, actor.ap_id, actor.public_key_pem)
 
 
 async def fetch_key_owner(ctx: Context, key_id: str, *, refresh: bool) -> Actor | None:

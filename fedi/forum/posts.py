@@ -130,15 +130,13 @@ async def create_reply(ctx: Context, *, author: Actor, parent: Post, content: An
     urls = Urls(ctx.settings.base_url)
     async with ctx.pool.acquire() as conn, conn.transaction():
         # Lock the thread row so a concurrent lock or removal is seen.
-        thread = await conn.fetchrow(
-            "SELECT locked, removed_at, deleted_at FROM posts WHERE id = $1 FOR SHARE",
-            parent.thread_id,
-        )
+        thread = (await post_store.get_for_share(conn, parent.thread_id)
+                  if parent.thread_id is not None else None)
         if thread is None:
             raise NotFound("the thread no longer exists")
-        if thread["locked"]:
+        if thread.locked:
             raise Forbidden("this thread is locked: no new replies", code="thread_locked")
-        if not parent.visible or thread["removed_at"] is not None:
+        if not parent.visible or thread.removed_at is not None:
             raise Gone("you cannot reply to a deleted or removed post")
         group = await actor_store.get(conn, parent.group_id) if parent.group_id else None
         await check_may_post(conn, group, author)

@@ -6,6 +6,7 @@ from typing import Any
 
 from fedi.context import Context
 from fedi.federation.documents import iso
+from storage import actors as actor_store
 from storage import groups as group_store
 from storage import posts as post_store
 from storage.actors import Actor
@@ -89,12 +90,9 @@ def post_view(post: Post, *, actors: dict[int, Actor], viewer: Actor | None = No
 
 
 async def actors_for(conn: Any, posts: list[Post]) -> dict[int, Actor]:
-    from storage.actors import Actor as ActorRow
-    from storage.rows import to_row
-
+    """The authors and groups of ``posts``, by id."""
     ids = {p.author_id for p in posts} | {p.group_id for p in posts if p.group_id}
-    rows = await conn.fetch("SELECT * FROM actors WHERE id = ANY($1::bigint[])", list(ids))
-    return {r["id"]: to_row(ActorRow, r) for r in rows}
+    return await actor_store.by_ids(conn, ids)
 
 
 def reply_tree(posts: list[Post], root_id: int, render: Any) -> list[dict[str, Any]]:

@@ -144,15 +144,15 @@ def _outbox_endpoint(segment: str | None) -> Endpoint:
                 # The embedded Announce(Create) is what forum software backfills from; the
                 # bare Announce(id) sent for Mastodon would list every post twice.
                 query = {"type_": "Announce", "actor_id": actor.id, "embedded_only": True}
-                total = await post_store.count_post_activities(conn, **query)
+                total = await activity_store.count_post_activities(conn, **query)
                 if total == 0:
                     # Nothing announced yet: the members' Creates in the group stand in.
                     query = {"type_": "Create", "group_id": actor.id}
-            total = await post_store.count_post_activities(conn, **query)
+            total = await activity_store.count_post_activities(conn, **query)
 
             async def fetch(before: int | None, after: int | None,
                             limit: int) -> Sequence[tuple[int, Any]]:
-                return await post_store.post_activities_page(
+                return await activity_store.post_activities_page(
                     conn, limit=limit, before_id=before, after_id=after, **query)
 
             document = await collection_or_page(

@@ -9,12 +9,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from storage.db import ping
+
 
 async def healthz(request: Request) -> JSONResponse:
     pool: asyncpg.Pool = request.app.state.ctx.pool
     try:
         async with asyncio.timeout(2):
-            await pool.fetchval("SELECT 1")
+            await ping(pool)
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
         return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
     return JSONResponse({"status": "ok"})

@@ -21,11 +21,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from activitypub.errors import SignatureError
-from activitypub.httpsig import ResolvedKey, parse_signature, verify_request
+from activitypub.httpsig import (
+    KeyResolver,
+    ParsedSignature,
+    VerifiedSignature,
+    parse_signature,
+    verify_request,
+)
 from fedi.context import Context
 from fedi.errors import AppError, Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from fedi.federation.inbound import known_types
-from fedi.federation.signatures import KeyStore
+from fedi.federation.signatures import KeyStore, NeedsLookup, resolved_key
 from storage import inbox as inbox_store
 from storage import instances as instance_store
 from storage.moderation import domain_candidates
@@ -97,29 +103,57 @@ async def receive(request: Request, recipient: str | None) -> Response:
     except SignatureError as exc:
         raise Unauthorized(exc.reason, code="invalid_signature") from None
     domains = [*domain_candidates(_host(actor)), *domain_candidates(_host(parsed.key_id))]
+    # One pool connection for the preflight and the insert (each acquire costs a reset
+    # round trip on release). Verifying in between is CPU only when the key is cached;
+    # a verification that needs a query or a fetch is finished after releasing it, so no
+    # request holds a connection over remote I/O or waits for a second one.
     async with ctx.pool.acquire() as conn:
         facts = await inbox_store.preflight(
             conn, key_id=parsed.key_id, actor_ap_id=actor, domains=domains,
             recipient_ap_id=recipient,
         )
-    if facts.blocked:
-        raise Forbidden(f"{_host(actor)} is blocked on this instance", code="domain_blocked")
-    if not facts.recipient_exists:
-        raise NotFound("no such inbox")
-    if (kind == "Delete" and _id_of(payload.get("object")) == actor
-            and facts.key_owner is None and not facts.actor_known):
-        # Mastodon's rule: an account we never saw is gone; fetching its key would fail.
-        return Response(status_code=202)
+        if facts.blocked:
+            raise Forbidden(f"{_host(actor)} is blocked on this instance",
+                            code="domain_blocked")
+        if not facts.recipient_exists:
+            raise NotFound("no such inbox")
+        if (kind == "Delete" and _id_of(payload.get("object")) == actor
+                and facts.key_owner is None and not facts.actor_known):
+            # Mastodon's rule: an account we never saw is gone; fetching its key would fail.
+            return Response(status_code=202)
 
-    known = None
-    if facts.key_owner is not None and facts.key_pem is not None:
-        known = ResolvedKey(parsed.key_id, facts.key_owner, facts.key_pem)
-    keys = KeyStore(ctx, known=known)
+        known = None
+        if facts.key_owner is not None and facts.key_pem is not None:
+            known = resolved_key(parsed.key_id, facts.key_owner, facts.key_pem)
+        keys = KeyStore(ctx, known=known)
+        try:
+            verified = await _verify(request, url, body, parsed, now, keys.offline_resolve,
+                                     keys.offline_refresh)
+        except NeedsLookup:
+            pass
+        else:
+            return await _accept(conn, verified, payload, ap_id, kind, actor, now)
+
+    # The key is not cached, or it did not verify and is fetched again: the whole
+    # verification once more (the same policy checks), now with the real resolvers.
+    verified = await _verify(request, url, body, parsed, now, keys.resolve, keys.refresh)
+    async with ctx.pool.acquire() as conn:
+        return await _accept(conn, verified, payload, ap_id, kind, actor, now)
+
+
+async def _verify(request: Request, url: str, body: bytes, parsed: ParsedSignature,
+                  now: datetime, resolve: KeyResolver,
+                  refresh: KeyResolver) -> VerifiedSignature:
     try:
-        verified = await verify_request(request.method, url, request.headers, body,
-                                        keys.resolve, now, refresh_key=keys.refresh)
+        return await verify_request(request.method, url, request.headers, body, resolve, now,
+                                    refresh_key=refresh, parsed=parsed)
     except SignatureError as exc:
         raise Unauthorized(exc.reason, code="invalid_signature") from None
+
+
+async def _accept(conn: Any, verified: VerifiedSignature, payload: dict[str, Any], ap_id: str,
+                  kind: str, actor: str, now: datetime) -> Response:
+    """The checks after the signature, and the insert: the 202."""
     if verified.owner != actor and _host(ap_id) != _host(actor):
         # A relayed activity is checked by fetching it from its origin; one whose id is
         # not on its actor's host has no origin to ask.
@@ -129,15 +163,13 @@ async def receive(request: Request, recipient: str | None) -> Response:
         )
     if kind not in known_types():
         return Response(status_code=202)
-    async with ctx.pool.acquire() as conn:
-        _, failing = await inbox_store.insert(
-            conn, ap_id=ap_id, type_=kind, actor_ap_id=actor, signer_key_id=verified.key_id,
-            payload=payload, domain=_host(verified.owner),
-        )
-        if failing:
-            # A host that sends us a verified request is up (Mastodon's rule).
-            await instance_store.record_success(conn, _host(verified.owner), now=now,
-                                                scheme=None)
+    _, failing = await inbox_store.insert(
+        conn, ap_id=ap_id, type_=kind, actor_ap_id=actor, signer_key_id=verified.key_id,
+        payload=payload, domain=_host(verified.owner),
+    )
+    if failing:
+        # A host that sends us a verified request is up (Mastodon's rule).
+        await instance_store.record_success(conn, _host(verified.owner), now=now, scheme=None)
     return Response(status_code=202)
 
 

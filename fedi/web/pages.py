@@ -20,7 +20,6 @@ from fedi.forum.markup import html_to_text, render_markdown
 from fedi.forum.moderation import Staff
 from fedi.forum.views import actors_for
 from fedi.negotiation import HtmlPage
-from fedi.web import queries
 from fedi.web.common import ctx_of, error_page, may_moderate, web_endpoint
 from fedi.web.render import page
 from fedi.web.session import current_viewer
@@ -29,8 +28,9 @@ from storage import actors as actor_store
 from storage import follows as follow_store
 from storage import groups as group_store
 from storage import posts as post_store
+from storage import search as search_store
 from storage.actors import Actor
-from storage.posts import Post
+from storage.posts import Post, PostInThread
 
 THREADS_PER_PAGE = 25
 SEARCH_MAX = 200
@@ -215,7 +215,7 @@ async def user_page(request: Request, actor: Actor) -> Response:
         raise Gone("This account has been deleted.")
     ctx = ctx_of(request)
     async with ctx.pool.acquire() as conn:
-        hits = await queries.posts_by_author(conn, actor.id)
+        hits = await post_store.visible_by_author(conn, actor.id)
         account = await account_store.by_actor(conn, actor.id)
     return await page(request, "user.html", {
         "person": actor,
@@ -238,10 +238,11 @@ async def search(request: Request) -> Response:
     group = next((g for g in groups if g.username == ref.lower()), None) if ref else None
     if ref and group is None:
         raise NotFound("This group does not exist here.")
-    hits: list[queries.Hit] = []
+    hits: list[PostInThread] = []
     if query:
         async with ctx.pool.acquire() as conn:
-            hits = await queries.search(conn, query, group_id=group.id if group else None)
+            hits = await search_store.search_posts(
+                conn, query, group_id=group.id if group else None)
     return await page(request, "search.html", {
         "query": query, "group": group, "groups": groups, "hits": hits,
         "excerpt": excerpt, "thread_path": thread_path,

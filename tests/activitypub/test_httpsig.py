@@ -357,6 +357,35 @@ async def test_round_trip_ed25519_rfc9421(ed_pair: KeyPair, method: str) -> None
     assert (verified.scheme, verified.algorithm) == ("rfc9421", "ed25519")
 
 
+@pytest.mark.parametrize("scheme", ["cavage", "rfc9421"])
+async def test_verify_request_takes_an_already_parsed_signature(
+    rsa_pair: KeyPair, scheme: str
+) -> None:
+    # A caller that parsed first (to look the key up) hands the result over; the
+    # policy still applies to it, exactly as to a signature parsed inside.
+    headers = signed(scheme, rsa_pair.private_pem)
+    parsed = parse_signature("POST", INBOX, headers)
+    keys = Keys({KEY_ID: rsa_pair.public_pem})
+    verified = await verify_request("POST", INBOX, headers, BODY, keys, NOW, parsed=parsed)
+    assert verified == await verify_request("POST", INBOX, headers, BODY, keys, NOW)
+    with pytest.raises(SignatureError) as exc:
+        await verify_request("POST", INBOX, headers, BODY + b" ", keys, NOW, parsed=parsed)
+    assert reason_of(exc) == "digest mismatch"
+    with pytest.raises(SignatureError) as exc:
+        await verify_request(
+            "POST", INBOX, headers, BODY, keys, NOW + timedelta(hours=2), parsed=parsed
+        )
+    assert reason_of(exc) == "expired"
+    with pytest.raises(SignatureError) as exc:
+        await verify_request("POST", INBOX, headers, BODY, Keys(), NOW, parsed=parsed)
+    assert reason_of(exc) == "unknown key"
+    # The signature base is the parsed one: a parse of another request does not verify.
+    other = parse_signature("POST", INBOX + "?x=1", headers)
+    with pytest.raises(SignatureError) as exc:
+        await verify_request("POST", INBOX, headers, BODY, keys, NOW, parsed=other)
+    assert exc.value.reason == "bad signature"
+
+
 def test_signed_headers_look_like_mastodons(rsa_pair: KeyPair) -> None:
     cavage = signed("cavage", rsa_pair.private_pem)
     assert cavage["Date"] == "Sat, 01 Aug 2026 10:00:00 GMT"

@@ -27,7 +27,6 @@ from storage import posts as post_store
 from storage.actors import Actor
 from storage.inbox import InboxActivity
 from storage.posts import Post
-from storage.rows import to_row
 
 
 class _Rollback(Exception):  # control flow inside a transaction
@@ -53,21 +52,6 @@ async def post_object(ctx: Context, activity: vocab.Activity) -> vocab.APObject:
     return obj
 
 
-async def _local_groups(conn: Any, ids: list[str]) -> list[Actor]:
-    rows = await conn.fetch(
-        "SELECT a.* FROM actors a JOIN groups g ON g.actor_id = a.id"
-        " WHERE a.local AND a.deleted_at IS NULL AND (a.ap_id = ANY ($1::text[])"
-        " OR a.url = ANY ($1::text[]))", ids)
-    found = {r["ap_id"]: r for r in rows}
-    by_url = {r["url"]: r for r in rows}
-    ordered = []
-    for ap_id in ids:  # in the order of preference of ``ids``
-        row = found.get(ap_id) or by_url.get(ap_id)
-        if row is not None and row not in ordered:
-            ordered.append(row)
-    return [to_row(Actor, r) for r in ordered]
-
-
 async def target_group(conn: Any, obj: vocab.APObject, activity: vocab.Activity
                        ) -> tuple[Actor | None, Post | None]:
     """(our group the post goes to, the known parent post)."""
@@ -79,7 +63,7 @@ async def target_group(conn: Any, obj: vocab.APObject, activity: vocab.Activity
         return group, parent
     ids = [*obj.audience, *activity.audience, *(m.href for m in obj.mentions), *obj.to,
            *obj.cc, *activity.to, *activity.cc]
-    groups = await _local_groups(conn, list(dict.fromkeys(ids)))
+    groups = await group_store.local_by_refs(conn, list(dict.fromkeys(ids)))
     return (groups[0] if groups else None), None
 
 
