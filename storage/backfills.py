@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from storage.leases import claim_statement
 from storage.rows import maybe_row, to_row
 
 CHANNEL = "backfill"  # NOTIFY channel: a job was queued
@@ -58,18 +59,7 @@ async def by_group(conn: Any, group_id: int) -> BackfillJob | None:
         "SELECT * FROM backfill_jobs WHERE group_id = $1", group_id))
 
 
-_CLAIM = """
-WITH due AS (
-    SELECT id FROM backfill_jobs
-    WHERE state = 'queued' AND next_attempt_at <= $1
-    ORDER BY next_attempt_at, id
-    LIMIT $2
-    FOR UPDATE SKIP LOCKED
-)
-UPDATE backfill_jobs j SET next_attempt_at = $1 + $3::interval
-FROM due WHERE j.id = due.id
-RETURNING j.*
-"""
+_CLAIM = claim_statement("backfill_jobs")
 
 
 async def claim(conn: Any, *, now: datetime, limit: int,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from storage.leases import claim_statement
 from storage.rows import maybe_row, to_row
 
 CHANNEL = "inbox"  # NOTIFY channel: an activity was stored
@@ -120,18 +121,7 @@ async def by_ap_id(conn: Any, ap_id: str) -> InboxActivity | None:
         "SELECT * FROM inbox_activities WHERE ap_id = $1", ap_id))
 
 
-_CLAIM = """
-WITH due AS (
-    SELECT id FROM inbox_activities
-    WHERE state = 'queued' AND next_attempt_at <= $1
-    ORDER BY next_attempt_at, id
-    LIMIT $2
-    FOR UPDATE SKIP LOCKED
-)
-UPDATE inbox_activities i SET next_attempt_at = $1 + $3::interval
-FROM due WHERE i.id = due.id
-RETURNING i.*
-"""
+_CLAIM = claim_statement("inbox_activities")
 
 
 async def claim(conn: Any, *, now: datetime, limit: int,
