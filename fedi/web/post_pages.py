@@ -61,6 +61,14 @@ async def _with_author(request: Request, post: Post) -> dict[str, object]:
     return {"post": post, "actors": actors}
 
 
+async def _form_again(request: Request, mode: str, context: dict[str, object],
+                      values: dict[str, str], exc: AppError) -> Response:
+    """The post form once more, with the input kept and the service's error at its field."""
+    return await page(request, "post_form.html", {
+        "mode": mode, **context, "values": values, "errors": field_errors(request, exc),
+    }, status=exc.status)
+
+
 # New thread -------------------------------------------------------------------------------
 
 @web_endpoint
@@ -84,10 +92,8 @@ async def new_thread(request: Request) -> Response:
                                                 group=group, title=values["title"],
                                                 content=values["content"])
     except AppError as exc:
-        return await page(request, "post_form.html", {
-            "mode": "thread", "group": group, "group_path": group_path(group),
-            "values": values, "errors": field_errors(request, exc),
-        }, status=exc.status)
+        return await _form_again(request, "thread",
+                                 {"group": group, "group_path": group_path(group)}, values, exc)
     return redirect(request, thread_path(post), flash="posted")
 
 
@@ -114,10 +120,8 @@ async def reply(request: Request) -> Response:
         post = await post_service.create_reply(ctx_of(request), author=viewer.actor,
                                                parent=parent, content=values["content"])
     except AppError as exc:
-        return await page(request, "post_form.html", {
-            "mode": "reply", **await _with_author(request, parent), "values": values,
-            "errors": field_errors(request, exc),
-        }, status=exc.status)
+        return await _form_again(request, "reply", await _with_author(request, parent),
+                                 values, exc)
     return redirect(request, thread_path(post), flash="replied")
 
 
@@ -144,10 +148,8 @@ async def edit(request: Request) -> Response:
             ctx_of(request), actor=viewer.actor, post=post,
             title=values["title"] if post.is_thread else None, content=values["content"])
     except AppError as exc:
-        return await page(request, "post_form.html", {
-            "mode": "edit", **await _with_author(request, post), "values": values,
-            "errors": field_errors(request, exc),
-        }, status=exc.status)
+        return await _form_again(request, "edit", await _with_author(request, post),
+                                 values, exc)
     return redirect(request, thread_path(updated), flash="edited")
 
 
