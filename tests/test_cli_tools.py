@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from fedi.cli import main
+from tests.support.corpus import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 KEYS = {"type", "id", "actor", "object_type", "object_id", "attributed_to", "in_reply_to",
         "audience", "context", "name", "content_text", "mentions", "hashtags", "to", "cc"}
 

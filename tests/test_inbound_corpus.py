@@ -1,4 +1,4 @@
-"""Corpus replay (issue 5, item 7): every activity of ../shared/corpus/, as real servers
+"""Corpus replay (issue 5, item 7): every activity of tests/fixtures/corpus/, as real servers
 (Mastodon, Lemmy, Friendica, lotide, Pleroma, ...) sent it, arrives at our inbox over
 real HTTP, signed, and lands as it should or is refused cleanly.
 
@@ -43,15 +43,15 @@ from storage.posts import Post
 from tests.conftest import LiveServer, _fresh_database, free_port, make_settings
 from tests.helpers import User, make_group, make_user
 from tests.inbound_peer import PUBLIC, TEST_PUBLIC_PEM, Peer, post_signed
+from tests.support.corpus import CORPUS as DEFAULT_CORPUS
 
-CORPUS = Path(os.environ.get("FEDI_CORPUS",
-                             Path(__file__).resolve().parents[2] / "shared" / "corpus"))
+CORPUS = Path(os.environ.get("FEDI_CORPUS", DEFAULT_CORPUS))
 FILES = sorted(p.relative_to(CORPUS).as_posix()
                for p in CORPUS.glob("*/activities/**/*.json")) if CORPUS.is_dir() else []
 
 
 def test_corpus_is_present() -> None:
-    """The replay must not pass vacuously: the shared corpus lies beside the repository."""
+    """The replay must not pass vacuously: the corpus is in tests/fixtures/corpus."""
     assert len(FILES) > 30, f"no corpus activities at {CORPUS}"
 
 # What each file must do; files not listed only have to be handled cleanly.

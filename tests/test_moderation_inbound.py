@@ -23,15 +23,15 @@ from storage import posts as post_store
 from tests.helpers import User, make_user
 from tests.inbound_fixtures import Fed, fed, follow, mastodon_create, new_id, peer  # noqa: F401
 from tests.inbound_peer import AS, PUBLIC
+from tests.support.corpus import CORPUS as DEFAULT_CORPUS
 
-CORPUS = Path(os.environ.get("FEDI_CORPUS",
-                             Path(__file__).resolve().parents[2] / "shared" / "corpus"))
+CORPUS = Path(os.environ.get("FEDI_CORPUS", DEFAULT_CORPUS))
 
 
 def corpus(name: str, replacements: dict[str, str]) -> dict[str, Any]:
     """A corpus file with its hosts and ids rewritten (longest first)."""
     path = CORPUS / name
-    assert path.is_file(), f"corpus file {path} is missing (the shared corpus lies beside the repo)"
+    assert path.is_file(), f"corpus file {path} is missing (tests/fixtures/corpus)"
     text = path.read_text()
     for old in sorted(replacements, key=len, reverse=True):
         text = text.replace(old, replacements[old])

@@ -1,4 +1,4 @@
-"""Every file of the shared corpus of real fediverse payloads, through the vocabulary parser.
+"""Every file of the corpus of real fediverse payloads, through the vocabulary parser.
 
 Expected values are read from each file's raw JSON here, independently of the parser, so a
 parser that misreads a shape fails. Files that are not ActivityStreams (WebFinger JRDs, the
@@ -24,8 +24,8 @@ from activitypub.vocab import (
     Collection,
     parse,
 )
+from tests.support.corpus import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 ACTOR_TYPES = {"Person", "Group", "Service", "Application", "Organization"}
 COLLECTION_TYPES = {"Collection", "OrderedCollection", "CollectionPage", "OrderedCollectionPage"}
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file()) if CORPUS.is_dir() else []
@@ -58,7 +58,7 @@ def _first_type(raw: dict[str, Any]) -> str:
 
 
 def test_corpus_is_present() -> None:
-    assert CORPUS.is_dir(), f"the shared corpus is expected at {CORPUS}"
+    assert CORPUS.is_dir(), f"the corpus is expected at {CORPUS}"
     suffixes = {p.suffix for p in FILES}
     assert {".json", ".txt", ".md"} <= suffixes
     assert len([p for p in FILES if p.suffix == ".json"]) >= 80

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,8 +10,8 @@ import pytest
 from activitypub.errors import InvalidObject
 from activitypub.summary import SUMMARY_KEYS, html_to_text, summarize
 from activitypub.vocab import PUBLIC
+from tests.support.corpus import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 ALICE = "https://m.example/users/alice"
 GROUP = "https://groups.example/g/cats"
 
