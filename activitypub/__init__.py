@@ -1,6 +1,10 @@
 """The ActivityPub protocol: vocabulary, HTTP signatures, keys, WebFinger, NodeInfo, safe
 fetching and delivery. Pure: no database, no web framework; what it needs from the world
-(an HTTP client, a key resolver, the time) is passed in."""
+(an HTTP client, a key resolver, the time) is passed in.
+
+``__all__`` here is the curated surface. Every public submodule (no leading underscore) has
+its own ``__all__``; the app imports only names listed there (tests/activitypub pins both).
+Type aliases such as ``httpsig.Scheme`` and ``keys.PublicKey`` stay in their modules."""
 
 from activitypub.auth import HttpSignatureAuth
 from activitypub.delivery import DeliveryResult, deliver
@@ -21,9 +25,11 @@ from activitypub.errors import (
 from activitypub.fetch import ACTIVITYPUB_ACCEPT, fetch_document, is_activitypub_content_type
 from activitypub.httpsig import (
     KeyResolver,
+    ParsedSignature,
     ResolvedKey,
     SigningKey,
     VerifiedSignature,
+    parse_signature,
     sign_cavage,
     sign_rfc9421,
     verify_request,
@@ -42,6 +48,7 @@ from activitypub.keys import (
 from activitypub.nodeinfo import (
     NodeInfoSummary,
     fetch_nodeinfo,
+    nodeinfo_content_type,
     nodeinfo_document,
     nodeinfo_index,
 )
@@ -85,6 +92,7 @@ __all__ = [
     "NodeInfoSummary",
     "NotActivityPub",
     "OriginMismatch",
+    "ParsedSignature",
     "ProtocolError",
     "ResolvedKey",
     "SignatureError",
@@ -105,11 +113,13 @@ __all__ = [
     "load_private_key",
     "load_public_key",
     "multikey_json",
+    "nodeinfo_content_type",
     "nodeinfo_document",
     "nodeinfo_index",
     "object_id",
     "parse",
     "parse_handle",
+    "parse_signature",
     "public_key_from_multibase",
     "public_key_json",
     "public_key_to_multibase",

@@ -16,6 +16,8 @@ import httpx
 
 from .httpsig import SigningKey, sign_cavage, sign_rfc9421
 
+__all__ = ["HttpSignatureAuth"]
+
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 

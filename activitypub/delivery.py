@@ -21,11 +21,20 @@ import httpx
 
 from activitypub.auth import HttpSignatureAuth
 from activitypub.errors import FetchTimeout, UnsafeAddress
-from activitypub.httpsig import SigningKey
+from activitypub.httpsig import Scheme, SigningKey
 from activitypub.netguard import check_peer, check_url
 from activitypub.ports import Resolver
 
-Scheme = Literal["cavage", "rfc9421"]
+__all__ = [
+    "ACTIVITY_CONTENT_TYPE",
+    "DeliveryResult",
+    "Outcome",
+    "Scheme",
+    "classify",
+    "deliver",
+    "parse_retry_after",
+]
+
 Outcome = Literal["delivered", "retry", "gone", "failed"]
 ACTIVITY_CONTENT_TYPE = "application/activity+json"
 _SNIPPET_BYTES = 2048  # of an error body, for the reason; the rest is not read

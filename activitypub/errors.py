@@ -21,6 +21,21 @@ these to HTTP answers in one place.
 
 from __future__ import annotations
 
+__all__ = [
+    "FetchError",
+    "FetchStatusError",
+    "FetchTimeout",
+    "FetchTooLarge",
+    "InvalidObject",
+    "NotActivityPub",
+    "OriginMismatch",
+    "ProtocolError",
+    "SignatureError",
+    "TooManyRedirects",
+    "UnsafeAddress",
+    "WebFingerError",
+]
+
 
 class ProtocolError(Exception):
     """Base of every error raised by :mod:`activitypub`."""

@@ -32,6 +32,18 @@ from activitypub.errors import (
 from activitypub.netguard import check_peer, check_url
 from activitypub.ports import Resolver
 
+__all__ = [
+    "ACCEPT_ENCODING",
+    "ACTIVITYPUB_ACCEPT",
+    "AS_PROFILE",
+    "REDIRECT_STATUSES",
+    "RawResponse",
+    "fetch_document",
+    "guarded_get",
+    "is_activitypub_content_type",
+    "parse_json_object",
+]
+
 AS_PROFILE = "https://www.w3.org/ns/activitystreams"
 ACTIVITYPUB_ACCEPT = f'application/activity+json, application/ld+json; profile="{AS_PROFILE}"'
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})

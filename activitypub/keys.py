@@ -16,6 +16,21 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from .errors import InvalidObject
 
+__all__ = [
+    "KeyPair",
+    "PrivateKey",
+    "PublicKey",
+    "generate_ed25519_keypair",
+    "generate_rsa_keypair",
+    "load_private_key",
+    "load_public_key",
+    "multikey_json",
+    "public_key_from_multibase",
+    "public_key_json",
+    "public_key_to_multibase",
+    "public_pem",
+]
+
 PublicKey: TypeAlias = rsa.RSAPublicKey | ed25519.Ed25519PublicKey
 PrivateKey: TypeAlias = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 

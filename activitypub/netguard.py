@@ -31,6 +31,16 @@ import httpx
 from activitypub.errors import FetchTimeout, UnsafeAddress
 from activitypub.ports import Resolver
 
+__all__ = [
+    "IPAddress",
+    "check_peer",
+    "check_url",
+    "is_private_host",
+    "is_public_address",
+    "scheme_for_host",
+    "system_resolver",
+]
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 

@@ -20,6 +20,16 @@ from activitypub.fetch import RawResponse, guarded_get, parse_json_object
 from activitypub.netguard import scheme_for_host
 from activitypub.ports import Resolver
 
+__all__ = [
+    "SCHEMA_REL",
+    "NodeInfoSummary",
+    "NodeInfoVersion",
+    "fetch_nodeinfo",
+    "nodeinfo_content_type",
+    "nodeinfo_document",
+    "nodeinfo_index",
+]
+
 NodeInfoVersion = Literal["2.0", "2.1"]
 SCHEMA_REL = "http://nodeinfo.diaspora.software/ns/schema/"
 _VERSIONS: tuple[NodeInfoVersion, ...] = ("2.1", "2.0")  # preferred first

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+__all__ = ["Resolver"]
+
 
 class Resolver(Protocol):
     """Turns a host name into the IP addresses (as strings) a connection may reach.

@@ -13,6 +13,12 @@ from typing import Any
 
 from activitypub.vocab import Activity, ActivityStreamsDocument, Actor, APObject, Link, parse
 
+__all__ = [
+    "SUMMARY_KEYS",
+    "html_to_text",
+    "summarize",
+]
+
 SUMMARY_KEYS = (
     "type",
     "id",

@@ -2,9 +2,12 @@
 
 ``parse(data)`` validates a document and returns the view for its type (``Note``, ``Follow``,
 ``Group``, ``OrderedCollection`` ...). Every view keeps the JSON it came from, so
-``to_json()`` gives back exactly what was received; the ``build()`` class methods create new
-documents (with ``@context``) from fields. The parsing core is in ``_documents``; this module
-holds the concrete types, which register themselves for ``parse()`` by their ``TYPE``.
+``to_json()`` gives back exactly what was received. Reading only: the documents we send are
+written by the app (``fedi/federation/documents.py``). The parsing core is in
+:mod:`activitypub.documents` (with :mod:`~activitypub.actors`, :mod:`~activitypub.collection`,
+:mod:`~activitypub.values` and the readers in :mod:`~activitypub.jsonld`); this module holds
+the concrete types, which register themselves for ``parse()`` by their ``TYPE``, and is the
+facade the app imports.
 """
 
 from __future__ import annotations
@@ -14,20 +17,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from activitypub import _jsonld as j
-from activitypub._documents import (
+from activitypub import jsonld as j
+from activitypub.actors import Actor
+from activitypub.collection import Collection
+from activitypub.documents import (
     Activity,
     ActivityStreamsDocument,
-    Actor,
     APObject,
-    Collection,
     Link,
     Ref,
     UnknownObject,
     parse,
 )
-from activitypub._jsonld import PUBLIC, as_list, is_public, object_id
-from activitypub._values import (
+from activitypub.errors import InvalidObject
+from activitypub.jsonld import PUBLIC, as_list, is_public, object_id
+from activitypub.values import (
     Attachment,
     Emoji,
     Hashtag,
@@ -37,7 +41,6 @@ from activitypub._values import (
     PublicKey,
     Source,
 )
-from activitypub.errors import InvalidObject
 
 __all__ = [
     "PUBLIC",

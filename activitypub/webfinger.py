@@ -21,6 +21,15 @@ from activitypub.fetch import AS_PROFILE, RawResponse, guarded_get, parse_json_o
 from activitypub.netguard import scheme_for_host
 from activitypub.ports import Resolver
 
+__all__ = [
+    "ACTIVITYPUB_LINK_TYPES",
+    "PROFILE_PAGE_REL",
+    "host_meta_xml",
+    "parse_handle",
+    "webfinger_document",
+    "webfinger_lookup",
+]
+
 ACTIVITYPUB_LINK_TYPES = frozenset(
     {"application/activity+json", f'application/ld+json; profile="{AS_PROFILE}"'}
 )

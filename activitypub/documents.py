@@ -1,38 +1,45 @@
-"""The parsing core of the vocabulary: the base views and the parser that picks one.
+"""The parsing core of the vocabulary: the base views, the parser that picks one, and the
+views it falls back to for types it does not know (``APObject``, ``Activity``).
 
-The concrete types (``Note``, ``Follow`` ...) live in :mod:`activitypub.vocab` and register
-themselves in ``_REGISTRY`` when it is imported; import views from there, not from here.
+Actors are in :mod:`activitypub.actors`, collections in :mod:`activitypub.collection`; the
+concrete types (``Note``, ``Follow`` ...) live in :mod:`activitypub.vocab` and register
+themselves in ``_REGISTRY`` when it is imported. The app imports views from ``vocab``.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Self, TypeAlias
 
-from activitypub import _jsonld as j
-from activitypub._building import context_for, json_fields, json_value, type_for
-from activitypub._jsonld import AS_CONTEXT, JSONDict
-from activitypub._values import (
+from activitypub import jsonld as j
+from activitypub.errors import InvalidObject
+from activitypub.jsonld import AS_CONTEXT, JSONDict
+from activitypub.values import (
     Attachment,
     Emoji,
     Hashtag,
     Mention,
-    Multikey,
-    PropertyValue,
-    PublicKey,
     Source,
     read_attachments,
-    read_fields,
     read_language,
-    read_multikeys,
-    read_public_keys,
     read_source,
     read_tags,
 )
-from activitypub.errors import InvalidObject
+
+__all__ = [
+    "APObject",
+    "Activity",
+    "ActivityStreamsDocument",
+    "Link",
+    "Ref",
+    "UnknownObject",
+    "parse",
+    "read_opt_ref",
+    "read_refs",
+]
 
 # An id, or a document embedded in its place.
 Ref: TypeAlias = "str | ActivityStreamsDocument"
@@ -101,12 +108,18 @@ def _ref(value: object, where: str, *, need_id: bool = True) -> Ref:
     return j.require_url(value, where)
 
 
-def _refs(doc: Mapping[str, Any], key: str, where: str, *, need_id: bool = True) -> tuple[Ref, ...]:
+def read_refs(
+    doc: Mapping[str, Any], key: str, where: str, *, need_id: bool = True
+) -> tuple[Ref, ...]:
+    """The references under ``key`` (one or a list), embedded documents parsed."""
     return tuple(_ref(v, f"{where}.{key}", need_id=need_id) for v in j.as_list(doc.get(key)))
 
 
-def _opt_ref(doc: Mapping[str, Any], key: str, where: str, *, need_id: bool = True) -> Ref | None:
-    found = _refs(doc, key, where, need_id=need_id)
+def read_opt_ref(
+    doc: Mapping[str, Any], key: str, where: str, *, need_id: bool = True
+) -> Ref | None:
+    """The first reference under ``key``, or None."""
+    found = read_refs(doc, key, where, need_id=need_id)
     return found[0] if found else None
 
 
@@ -159,11 +172,6 @@ class ActivityStreamsDocument:
         """The document as received (a copy: changing it does not change the view)."""
         return copy.deepcopy(self.raw)
 
-    @classmethod
-    def _built(cls, doc: JSONDict, *, security: bool = False) -> Self:
-        """Validate a freshly built document through the same parser as received ones."""
-        return cls.from_json({"@context": context_for(doc, security=security), **doc})
-
 
 @dataclass(frozen=True, kw_only=True)
 class UnknownObject(ActivityStreamsDocument):
@@ -189,111 +197,6 @@ class Link(ActivityStreamsDocument):
             "media_type": j.opt_str(doc, "mediaType", where),
             "rel": tuple(str(r) for r in j.as_list(doc.get("rel"))),
         }
-
-
-@dataclass(frozen=True, kw_only=True)
-class Actor(ActivityStreamsDocument):
-    """Person, Group, Service, Application or Organization. An inbox is required: without one
-    nobody can deliver to the actor (Mastodon rejects such actors too)."""
-
-    preferred_username: str | None
-    name: str | None
-    summary: str | None
-    inbox: str
-    outbox: str | None
-    followers: str | None
-    following: str | None
-    featured: str | None
-    shared_inbox: str | None
-    public_keys: tuple[PublicKey, ...]
-    assertion_methods: tuple[Multikey, ...]
-    url: str | None
-    icon: str | None
-    image: str | None
-    attributed_to: tuple[str, ...]
-    moderators: str | None
-    manually_approves_followers: bool
-    discoverable: bool | None
-    posting_restricted_to_mods: bool
-    published: datetime | None
-    also_known_as: tuple[str, ...]
-    moved_to: str | None
-    webfinger: str | None
-    fields: tuple[PropertyValue, ...]
-
-    @property
-    def public_key(self) -> PublicKey | None:
-        """The first ``publicKey`` (Mastodon's ``#main-key``), if any."""
-        return self.public_keys[0] if self.public_keys else None
-
-    @classmethod
-    def _read(cls, doc: Mapping[str, Any], where: str) -> dict[str, Any]:
-        attributed_to = j.ref_ids(doc, "attributedTo", where)
-        return {
-            "preferred_username": j.opt_str(doc, "preferredUsername", where),
-            "name": j.natural_text(doc, "name", where),
-            "summary": j.natural_text(doc, "summary", where),
-            "inbox": j.require_url(doc.get("inbox"), f"{where}.inbox"),
-            "outbox": j.opt_ref_id(doc, "outbox", where),
-            "followers": j.opt_ref_id(doc, "followers", where),
-            "following": j.opt_ref_id(doc, "following", where),
-            "featured": j.opt_ref_id(doc, "featured", where),
-            "shared_inbox": _shared_inbox(doc, where),
-            "public_keys": read_public_keys(doc, where),
-            "assertion_methods": read_multikeys(doc, where),
-            "url": j.link_url(doc.get("url"), f"{where}.url"),
-            "icon": j.link_url(doc.get("icon"), f"{where}.icon"),
-            "image": j.link_url(doc.get("image"), f"{where}.image"),
-            "attributed_to": attributed_to,
-            # Lemmy names a community's moderators collection in attributedTo.
-            "moderators": j.opt_ref_id(doc, "moderators", where)
-            or (attributed_to[0] if attributed_to else None),
-            "manually_approves_followers": bool(
-                j.opt_bool(doc, "manuallyApprovesFollowers", where)
-            ),
-            "discoverable": j.opt_bool(doc, "discoverable", where),
-            "posting_restricted_to_mods": bool(j.opt_bool(doc, "postingRestrictedToMods", where)),
-            "published": j.opt_datetime(doc, "published", where),
-            "also_known_as": j.addresses(doc, "alsoKnownAs", where),
-            "moved_to": j.opt_ref_id(doc, "movedTo", where),
-            "webfinger": j.opt_str(doc, "webfinger", where),
-            "fields": read_fields(doc, where),
-        }
-
-    @classmethod
-    def build(
-        cls,
-        *,
-        id: str,
-        preferred_username: str,
-        inbox: str,
-        type: str | None = None,
-        public_key_pem: str | None = None,
-        **extra: object,
-    ) -> Self:
-        """A new actor document. ``extra`` takes the other fields by their Python names
-        (``outbox``, ``followers``, ``shared_inbox``, ``manually_approves_followers`` ...)."""
-        doc: JSONDict = {
-            "id": id,
-            "type": type_for(type, cls.TYPE, cls.__name__),
-            "preferredUsername": preferred_username,
-            "inbox": inbox,
-        }
-        shared = extra.pop("shared_inbox", None)
-        if shared is not None:
-            doc["endpoints"] = {"sharedInbox": shared}
-        if public_key_pem is not None:
-            doc["publicKey"] = {"id": f"{id}#main-key", "owner": id, "publicKeyPem": public_key_pem}
-        doc.update(json_fields(extra))
-        return cls._built(doc, security=True)
-
-
-def _shared_inbox(doc: Mapping[str, Any], where: str) -> str | None:
-    endpoints = doc.get("endpoints")
-    if endpoints is None:
-        return None
-    shared = j.require_dict(endpoints, f"{where}.endpoints").get("sharedInbox")
-    return None if shared is None else j.require_url(shared, f"{where}.endpoints.sharedInbox")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -352,37 +255,6 @@ class APObject(ActivityStreamsDocument):
             "language": read_language(doc, where),
         }
 
-    @classmethod
-    def build(
-        cls,
-        *,
-        id: str,
-        attributed_to: str,
-        type: str | None = None,
-        mentions: Iterable[Mention] = (),
-        hashtags: Iterable[Hashtag] = (),
-        **extra: object,
-    ) -> Self:
-        """A new object. ``extra`` takes fields by their Python names (``content``,
-        ``in_reply_to``, ``to``, ``cc``, ``audience``, ``context``, ``published`` ...)."""
-        doc: JSONDict = {
-            "id": id,
-            "type": type_for(type, cls.TYPE, cls.__name__),
-            "attributedTo": attributed_to,
-        }
-        tags: list[JSONDict] = [
-            {"type": "Mention", "href": m.href, **({"name": m.name} if m.name else {})}
-            for m in mentions
-        ]
-        tags += [
-            {"type": "Hashtag", "name": h.name, **({"href": h.href} if h.href else {})}
-            for h in hashtags
-        ]
-        if tags:
-            doc["tag"] = tags
-        doc.update(json_fields(extra))
-        return cls._built(doc)
-
 
 @dataclass(frozen=True, kw_only=True)
 class Activity(ActivityStreamsDocument):
@@ -429,8 +301,8 @@ class Activity(ActivityStreamsDocument):
     def _read(cls, doc: Mapping[str, Any], where: str) -> dict[str, Any]:
         return {
             "actor": _actor_id(doc, where),
-            "objects": _refs(doc, "object", where),
-            "target": _opt_ref(doc, "target", where),
+            "objects": read_refs(doc, "object", where),
+            "target": read_opt_ref(doc, "target", where),
             **_addressing(doc, where),
             "name": j.natural_text(doc, "name", where),
             "summary": j.natural_text(doc, "summary", where),
@@ -442,24 +314,6 @@ class Activity(ActivityStreamsDocument):
             **_tags(doc, where),
         }
 
-    @classmethod
-    def build(
-        cls,
-        *,
-        id: str,
-        actor: str,
-        object: Ref | Sequence[Ref] | None = None,
-        type: str | None = None,
-        **extra: Any,
-    ) -> Self:
-        """A new activity; an embedded ``object`` view is written out in full (e.g. the Follow
-        inside an Accept). ``extra`` takes ``to``, ``cc``, ``target``, ``published`` ..."""
-        doc: JSONDict = {"id": id, "type": type_for(type, cls.TYPE, cls.__name__), "actor": actor}
-        if object is not None:
-            doc["object"] = json_value(object)
-        doc.update(json_fields(extra))
-        return cls._built(doc)
-
 
 def _actor_id(doc: Mapping[str, Any], where: str) -> str:
     actors = j.as_list(doc.get("actor"))
@@ -469,58 +323,3 @@ def _actor_id(doc: Mapping[str, Any], where: str) -> str:
         # Signatures and permissions are checked against one actor; several are ambiguous.
         raise InvalidObject(f"{where}.actor must name one actor, got {len(actors)}")
     return j.ref_id(actors[0], f"{where}.actor")
-
-
-@dataclass(frozen=True, kw_only=True)
-class Collection(ActivityStreamsDocument):
-    """Collection, OrderedCollection and their pages. ``items`` reads ``orderedItems`` too."""
-
-    TYPE = "Collection"
-    total_items: int | None
-    first: Ref | None
-    last: Ref | None
-    next: Ref | None
-    prev: Ref | None
-    part_of: str | None
-    items: tuple[Ref, ...]
-
-    @property
-    def ordered(self) -> bool:
-        return self.type.startswith("Ordered")
-
-    @property
-    def item_ids(self) -> tuple[str | None, ...]:
-        return tuple(j.object_id(item) for item in self.items)
-
-    @classmethod
-    def _read(cls, doc: Mapping[str, Any], where: str) -> dict[str, Any]:
-        key = "orderedItems" if "orderedItems" in doc else "items"
-        # Pages embedded in first/next are transient: Mastodon sends them without an id.
-        return {
-            "total_items": j.opt_int(doc, "totalItems", where),
-            "first": _opt_ref(doc, "first", where, need_id=False),
-            "last": _opt_ref(doc, "last", where, need_id=False),
-            "next": _opt_ref(doc, "next", where, need_id=False),
-            "prev": _opt_ref(doc, "prev", where, need_id=False),
-            "part_of": j.opt_ref_id(doc, "partOf", where),
-            "items": _refs(doc, key, where),
-        }
-
-    @classmethod
-    def build(
-        cls,
-        *,
-        id: str,
-        items: Sequence[Ref] | None = None,
-        type: str | None = None,
-        **extra: object,
-    ) -> Self:
-        """A new collection; ``items`` go to ``orderedItems`` for the ordered types."""
-        kind = type_for(type, cls.TYPE, cls.__name__)
-        doc: JSONDict = {"id": id, "type": kind}
-        if items is not None:
-            key = "orderedItems" if kind.startswith("Ordered") else "items"
-            doc[key] = [json_value(item) for item in items]
-            doc.setdefault("totalItems", len(items))
-        doc.update(json_fields(extra))
-        return cls._built(doc)

@@ -14,10 +14,36 @@ from urllib.parse import urlsplit
 
 from activitypub.errors import InvalidObject
 
+__all__ = [
+    "AS_CONTEXT",
+    "PUBLIC",
+    "JSONDict",
+    "addresses",
+    "as_list",
+    "dicts",
+    "is_http_url",
+    "is_public",
+    "lang_map",
+    "link_url",
+    "loose_id",
+    "natural_text",
+    "normalize_public",
+    "object_id",
+    "opt_bool",
+    "opt_datetime",
+    "opt_int",
+    "opt_ref_id",
+    "opt_str",
+    "ref_id",
+    "ref_ids",
+    "require_dict",
+    "require_url",
+    "types_of",
+]
+
 JSONDict = dict[str, Any]
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
-SECURITY_CONTEXT = "https://w3id.org/security/v1"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 # Compacted spellings of the public collection that real servers send.
 _PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from activitypub._jsonld import (
+from activitypub.errors import InvalidObject
+from activitypub.jsonld import (
     as_list,
     dicts,
     lang_map,
@@ -20,7 +21,25 @@ from activitypub._jsonld import (
     require_dict,
     require_url,
 )
-from activitypub.errors import InvalidObject
+
+__all__ = [
+    "Attachment",
+    "Emoji",
+    "Hashtag",
+    "Mention",
+    "Multikey",
+    "PropertyValue",
+    "PublicKey",
+    "Source",
+    "Tags",
+    "read_attachments",
+    "read_fields",
+    "read_language",
+    "read_multikeys",
+    "read_public_keys",
+    "read_source",
+    "read_tags",
+]
 
 
 @dataclass(frozen=True)
