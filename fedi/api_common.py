@@ -1,13 +1,15 @@
-"""Helpers shared by the JSON API routes: reading a JSON body, typed field getters,
-cursor pagination and the OpenAPI fragments every module repeats."""
+"""Helpers shared by the JSON API routes: reading a JSON body, typed field getters and
+cursor pagination. The OpenAPI document's parts are in fedi/routes/api_schemas.py."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any, TypeVar
 
 from starlette.requests import Request
@@ -32,6 +34,54 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# --- JSON nesting depth -------------------------------------------------------------------
+#
+# Python's json module recurses once per level: a body of a few thousand brackets raises
+# RecursionError, and a few hundred levels that do parse crash whatever walks the value
+# later (the inbound workers). Every JSON body from outside is measured before parsing.
+
+MAX_JSON_DEPTH = 64  # arrays and objects inside each other; real activities use under 10
+
+# A string literal, escapes included; an unterminated one runs to the end of the text.
+# Every match succeeds from its opening quote, so scanning stays linear on any input.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+# Opening brackets become 1 and closing ones -1 as signed bytes.
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+
+
+class JsonTooDeep(ValueError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the JSON is nested deeper than {limit} levels")
+
+
+def check_json_depth(raw: bytes, limit: int = MAX_JSON_DEPTH) -> None:
+    """Raise JsonTooDeep when arrays and objects in ``raw`` nest deeper than ``limit``.
+
+    Works on the bytes, without parsing and without recursion (brackets inside strings do
+    not count), so it is safe on any input; invalid JSON is left to the parser. Exact for
+    UTF-8, where no byte of a multi-byte character looks like a quote or a bracket.
+    """
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return  # the common case: too few brackets to nest that deep
+    brackets = _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", raw))
+    steps = memoryview(brackets.translate(_BRACKET_STEPS)).cast("b")
+    if max(accumulate(steps), default=0) > limit:
+        raise JsonTooDeep(limit)
+
+
+def parse_json(raw: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """``raw`` parsed as strict JSON (no NaN or Infinity, at most ``max_depth`` levels).
+
+    Raises ValueError (JsonTooDeep, JSONDecodeError, UnicodeDecodeError) saying what is wrong.
+    """
+    # RFC 8259: JSON between systems is UTF-8 (json.loads would also guess UTF-16/32,
+    # where the byte scan of the depth check would not be exact); a BOM is tolerated.
+    text = raw.decode("utf-8-sig")
+    check_json_depth(raw, max_depth)
+    return json.loads(text, parse_constant=_reject_constant)
+
+
 async def read_json(request: Request, *, max_bytes: int = MAX_BODY) -> dict[str, Any]:
     """The body as a JSON object: 413 above ``max_bytes``, 400 ``invalid_json`` otherwise."""
     declared = request.headers.get("content-length")
@@ -49,8 +99,10 @@ async def read_json(request: Request, *, max_bytes: int = MAX_BODY) -> dict[str,
     if not raw.strip():
         raise InvalidJson("the request body must be a JSON object and is empty")
     try:
-        value = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
+        value = parse_json(raw)
+    except JsonTooDeep as exc:
+        raise InvalidJson(str(exc)) from None
+    except ValueError as exc:
         # UnicodeDecodeError and JSONDecodeError are both ValueErrors.
         raise InvalidJson(f"the request body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
@@ -205,53 +257,3 @@ def page_response(
         "items": [render(row) for row in shown],
         "next": encode_cursor(key(shown[-1])) if more and shown else None,
     }
-
-
-# --- OpenAPI fragments --------------------------------------------------------------------
-
-OPENAPI_SECURITY_SCHEMES: dict[str, Any] = {
-    "bearerAuth": {"type": "http", "scheme": "bearer",
-                   "description": "A token from POST /api/v1/auth/token."},
-}
-BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
-
-ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["error", "message"],
-    "properties": {
-        "error": {"type": "string", "description": "stable machine-readable code"},
-        "message": {"type": "string", "description": "explanation for people"},
-        "field": {"type": "string", "description": "the request field at fault"},
-    },
-}
-
-
-def openapi_error(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": ERROR_SCHEMA}}}
-
-
-def openapi_json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def openapi_body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-
-def page_schema(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": ["items", "next"],
-        "properties": {
-            "items": {"type": "array", "items": item},
-            "next": {"type": ["string", "null"],
-                     "description": "pass as ?cursor= for the next page"},
-        },
-    }
-
-
-PAGE_PARAMETERS: list[dict[str, Any]] = [
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-]

@@ -100,8 +100,48 @@ async def test_create_account_rejects_bad_input(
 
 
 async def test_password_limits_are_inclusive(ctx: Context) -> None:
-    await _create(ctx, "tenchars", password="0123456789")
-    await _create(ctx, "longpass", password="p" * 1024)
+    await _create(ctx, "tenchars", password="Wb7#kp2Lq9")
+    await _create(ctx, "longpass", password=("Glasfaser für Musterstadt, 2026! " * 32)[:1024])
+
+
+@pytest.mark.parametrize(
+    ("username", "email", "password", "message"),
+    [
+        ("gerda.maier", "gm@example.org", "Gerda.Maier", service.REFUSED_AS_NAME),
+        ("gerda", "Gerda.Maier@Example.org", "gerda.maier@example.org",
+         service.REFUSED_AS_NAME),
+        ("gerda", "gerda.maier@example.org", "gerda.maier", service.REFUSED_AS_NAME),
+        ("gerda", "gerda@example.org", "a" * 12, service.REFUSED_AS_REPEATED),
+        ("gerda", "gerda@example.org", "\u00e4" * 40, service.REFUSED_AS_REPEATED),
+        ("gerda", "gerda@example.org", "password123", service.REFUSED_AS_GUESSABLE),
+        ("gerda", "gerda@example.org", "1234567890", service.REFUSED_AS_GUESSABLE),
+        ("gerda", "gerda@example.org", "qwertzuiop", service.REFUSED_AS_GUESSABLE),
+        ("gerda", "gerda@example.org", "Passwort123", service.REFUSED_AS_GUESSABLE),
+        ("gerda", "gerda@example.org", "iloveyou12", service.REFUSED_AS_GUESSABLE),
+        ("gerda", "gerda@example.org", "gerda12345", service.REFUSED_AS_GUESSABLE),
+        ("gerda", "gerda@example.org", "abababababab", service.REFUSED_AS_GUESSABLE),
+    ],
+)
+async def test_guessable_passwords_are_refused_with_advice(
+    ctx: Context, username: str, email: str, password: str, message: str,
+) -> None:
+    async with ctx.pool.acquire() as conn:
+        with pytest.raises(ValidationFailed) as info:
+            await service.create_account(conn, ctx, username=username, email=email,
+                                         password=password)
+        assert await conn.fetchval("SELECT count(*) FROM accounts") == 0
+    assert info.value.field == "password"
+    assert info.value.message == message
+    assert "please choose" in message
+
+
+def test_password_strength_is_judged_on_a_bounded_prefix() -> None:
+    # zxcvbn's cost grows steeply with length; a long password is judged on its start, so
+    # a sign-up cannot buy seconds of CPU, and a weak start is still refused.
+    strong = "Glasfaser für Musterstadt! " + "x" * 900
+    assert service.check_password(strong, username="gerda", email="g@example.org") == strong
+    with pytest.raises(ValidationFailed):
+        service.check_password("password" * 100, username="gerda", email="g@example.org")
 
 
 async def test_email_is_unique_ignoring_case(ctx: Context) -> None:

@@ -12,6 +12,9 @@ from fedi.actors import create_local_actor
 from fedi.context import Context
 from fedi.forum import accounts as service
 from fedi.routes.api_accounts import OPENAPI_PATHS, routes
+from fedi.web.account_pages import LOGIN_LIMIT, SIGNUP_LIMIT
+from fedi.web.ratelimit import RateLimiter
+from tests.web.conftest import csrf_of
 
 PASSWORD = "correct horse battery"
 PUBLIC_FIELDS = {"id", "username", "display_name", "ap_id", "url", "role", "status",
@@ -112,6 +115,22 @@ async def test_bad_bodies_are_clear_errors(
                               headers={"Content-Type": "application/json"})
     assert r.status_code == status, r.text
     assert r.json()["error"] == code
+
+
+@pytest.mark.parametrize(("password", "message"), [
+    ("password123", service.REFUSED_AS_GUESSABLE),
+    ("Sven.Svensson@example.org", service.REFUSED_AS_NAME),
+    ("sven.svensson", service.REFUSED_AS_NAME),
+    ("..........", service.REFUSED_AS_REPEATED),
+])
+async def test_sign_up_refuses_guessable_passwords_with_advice(
+    app_client: httpx.AsyncClient, password: str, message: str,
+) -> None:
+    r = await app_client.post("/api/v1/accounts", json={
+        "username": "sven.svensson", "email": "sven.svensson@example.org",
+        "password": password})
+    assert r.status_code == 422, r.text
+    assert r.json() == {"error": "validation_failed", "message": message, "field": "password"}
 
 
 async def test_taken_username_and_email_are_409(app_client: httpx.AsyncClient) -> None:
@@ -217,6 +236,67 @@ async def test_wrong_credentials_look_the_same(app_client: httpx.AsyncClient) ->
     assert wrong.json()["error"] == "invalid_credentials"
     missing = await app_client.post("/api/v1/auth/token", json={"username": "gert"})
     assert missing.status_code == 422 and missing.json()["field"] == "password"
+
+
+def _assert_rate_limited(r: httpx.Response) -> None:
+    assert r.status_code == 429, r.text
+    assert r.json()["error"] == "rate_limited"
+    assert "wait" in r.json()["message"]
+    assert int(r.headers["retry-after"]) > 0
+
+
+async def test_api_log_in_has_the_web_log_in_limit(app_client: httpx.AsyncClient) -> None:
+    assert (await _sign_up(app_client, "lena")).status_code == 201
+    attempts, _window = LOGIN_LIMIT
+    for _ in range(attempts):
+        wrong = await app_client.post("/api/v1/auth/token",
+                                      json={"username": "lena", "password": "wrong password"})
+        assert wrong.status_code == 401
+    # Even the right password waits now.
+    right = await app_client.post("/api/v1/auth/token",
+                                  json={"username": "lena", "password": PASSWORD})
+    _assert_rate_limited(right)
+
+
+async def test_api_sign_up_has_the_web_sign_up_limit(app_client: httpx.AsyncClient) -> None:
+    attempts, _window = SIGNUP_LIMIT
+    assert (await _sign_up(app_client, "mia")).status_code == 201
+    for _ in range(attempts - 1):  # refused sign-ups count too, as on the web
+        assert (await _sign_up(app_client, "mia")).status_code == 409
+    _assert_rate_limited(await _sign_up(app_client, "nina"))
+    async with _ctx(app_client).pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM accounts") == 1
+
+
+async def test_api_and_web_share_one_bucket_per_address(app_client: httpx.AsyncClient) -> None:
+    limits = app_client.app.state.web_limits  # type: ignore[attr-defined]
+    limits["login"] = RateLimiter(2, 300)
+    limits["signup"] = RateLimiter(2, 3600)
+    assert (await _sign_up(app_client, "olga")).status_code == 201
+    token = csrf_of((await app_client.get("/login")).text)
+    web = await app_client.post("/login", data={
+        "username": "olga", "password": "wrong password", "csrf_token": token})
+    assert web.status_code == 401
+    api = await app_client.post("/api/v1/auth/token",
+                                json={"username": "olga", "password": "wrong password"})
+    assert api.status_code == 401
+    _assert_rate_limited(await app_client.post(
+        "/api/v1/auth/token", json={"username": "olga", "password": PASSWORD}))
+    web = await app_client.post("/login", data={
+        "username": "olga", "password": PASSWORD, "csrf_token": token})
+    assert web.status_code == 429
+
+    # One API sign-up above and one on the web use up the sign-up bucket for both.
+    token = csrf_of((await app_client.get("/signup")).text)
+    web = await app_client.post("/signup", data={
+        "username": "paul", "email": "not an address", "password": PASSWORD,
+        "csrf_token": token})
+    assert web.status_code == 422
+    _assert_rate_limited(await _sign_up(app_client, "quirin"))
+    web = await app_client.post("/signup", data={
+        "username": "rosa", "email": "rosa@example.org", "password": PASSWORD,
+        "csrf_token": token})
+    assert web.status_code == 429
 
 
 @pytest.mark.parametrize(

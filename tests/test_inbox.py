@@ -5,15 +5,19 @@ activities, and the queue's outcomes (done, ignored, retried, parked)."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
+import pytest
 
 from activitypub.keys import generate_rsa_keypair
 from fedi.federation.inbound.queue import RETRY_DELAYS
 from storage import inbox as inbox_store
 from storage import instances as instance_store
 from storage import moderation
+from tests.helpers import make_user
 from tests.inbound_fixtures import (
     FakeClock,
     Fed,
@@ -61,6 +65,100 @@ async def test_invalid_json_is_400(fed: Fed) -> None:
     assert answer.status_code == 400
     assert "id" in error_of(answer)[1]
     assert await fed.counts() == before
+
+
+def nested(depth: int) -> Any:
+    """A value inside ``depth`` arrays."""
+    value: Any = "deep"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+async def test_deeply_nested_json_is_400_at_every_inbox_before_the_signature(
+        fed: Fed, caplog: pytest.LogCaptureFixture) -> None:
+    await make_user(fed.ctx, "ute")
+    before = await fed.counts()
+    body = b"[" * 2000 + b"]" * 2000
+    with caplog.at_level(logging.WARNING):
+        async with httpx.AsyncClient() as client:
+            for path in ("/inbox", "/users/ute/inbox", "/groups/breitband/inbox",
+                         "/actor/inbox"):
+                # No signature at all: the depth is refused before any signature work.
+                answer = await client.post(fed.server.url + path, content=body,
+                                           headers={"Content-Type": AP_JSON})
+                assert answer.status_code == 400, (path, answer.text)
+                assert error_of(answer) == (
+                    "invalid_json", "the JSON is nested deeper than 64 levels")
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
+    assert await fed.counts() == before
+
+
+async def test_signed_activity_with_a_deeply_nested_field_is_400(fed: Fed) -> None:
+    alice = fed.remote(0, "alice")
+    before = await fed.counts()
+    create = mastodon_create(alice, fed.group)
+    create["object"]["extension"] = nested(900)
+    answer = await fed.post(create, alice["publicKey"]["id"])
+    assert answer.status_code == 400
+    assert error_of(answer)[0] == "invalid_json"
+    assert await fed.counts() == before
+    # 64 levels (the activity, its object, 62 arrays) are still fine.
+    create = mastodon_create(alice, fed.group)
+    create["object"]["extension"] = nested(62)
+    await fed.send(alice, create)
+    create = mastodon_create(alice, fed.group)
+    create["object"]["extension"] = nested(63)
+    assert (await fed.post(create, alice["publicKey"]["id"])).status_code == 400
+
+
+async def test_signed_activity_with_nan_is_400_not_500(fed: Fed) -> None:
+    # PostgreSQL's JSON has no NaN: storing it failed after the signature, with a 500.
+    alice = fed.remote(0, "alice")
+    before = await fed.counts()
+    body = json.dumps(mastodon_create(alice, fed.group)).encode()
+    body = body.replace(b'"sensitive": false', b'"sensitive": NaN', 1)
+    answer = await fed.post(body, alice["publicKey"]["id"])
+    assert answer.status_code == 400
+    assert error_of(answer) == ("invalid_json", "the body is not JSON")
+    assert await fed.counts() == before
+
+
+@pytest.mark.parametrize("content_type", [
+    None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+    "application/xml", "application/activity+jsonx", "text/json",
+])
+async def test_other_content_types_are_415(fed: Fed, content_type: str | None) -> None:
+    alice = fed.remote(0, "alice")
+    before = await fed.counts()
+    body = json.dumps(mastodon_create(alice, fed.group)).encode()
+    headers = signed_headers(fed.inbox, body, alice["publicKey"]["id"])
+    del headers["Content-Type"]
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(fed.inbox, content=body, headers=headers)
+    assert answer.status_code == 415
+    code, message = error_of(answer)
+    assert code == "unsupported_media_type" and "application/activity+json" in message
+    assert await fed.counts() == before
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/activity+json",
+    'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
+    "application/ld+json",
+    "application/json",
+    "Application/Activity+JSON; charset=utf-8",
+])
+async def test_activitypub_content_types_are_accepted(fed: Fed, content_type: str) -> None:
+    alice = fed.remote(0, "alice")
+    body = json.dumps(mastodon_create(alice, fed.group)).encode()
+    headers = {**signed_headers(fed.inbox, body, alice["publicKey"]["id"]),
+               "Content-Type": content_type}
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(fed.inbox, content=body, headers=headers)
+    assert answer.status_code == 202, answer.text
 
 
 async def test_unsigned_is_401_with_the_reason(fed: Fed) -> None:

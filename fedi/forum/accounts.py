@@ -19,6 +19,7 @@ from typing import Any
 import asyncpg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
 from fedi.actors import check_name, create_local_actor
 from fedi.context import Context
@@ -57,6 +58,20 @@ REGISTRATION_SETTING = "registration_mode"
 TOKEN_KINDS = ("api", "session")
 PASSWORD_MIN = 10
 PASSWORD_MAX = 1024
+# The password policy's refusals: fixed sentences (the web translates them, see
+# fedi/web/messages.py) that tell the person what to do instead.
+REFUSED_AS_NAME = ("the password must not be your username or e-mail address: please "
+                   "choose another one")
+REFUSED_AS_REPEATED = ("the password must not be one character repeated: please choose one "
+                       "of different characters, for example several words")
+REFUSED_AS_GUESSABLE = ("this password is too common or too easy to guess: please choose a "
+                        "longer one, for example several words that do not belong together")
+# zxcvbn's score runs from 0 to 4; 2 and up take more than a million guesses, beyond any
+# online attack under the log-in rate limit (10 per 5 minutes per address).
+PASSWORD_MIN_SCORE = 2
+# zxcvbn's time grows steeply with length (about 60 ms for 20 crafted characters, seconds
+# for 40): only the start of a longer password is judged. A weak start is still refused.
+PASSWORD_JUDGED_CHARS = 20
 DISPLAY_NAME_MAX = 100
 EMAIL_MAX = 254
 TOKEN_NAME_MAX = 100
@@ -88,7 +103,10 @@ def check_email(email: str) -> str:
     return value
 
 
-def check_password(password: str) -> str:
+def check_password(password: str, *, username: str = "", email: str = "") -> str:
+    """The password if the policy allows it: 10 to 1024 characters, not the username or
+    the e-mail address (or its local part), not one character repeated, and not common
+    or easy to guess (zxcvbn, with the username and e-mail address as known words)."""
     if len(password) < PASSWORD_MIN:
         raise ValidationFailed(
             f"password must be at least {PASSWORD_MIN} characters", field="password"
@@ -97,6 +115,14 @@ def check_password(password: str) -> str:
         raise ValidationFailed(
             f"password must be at most {PASSWORD_MAX} characters", field="password"
         )
+    known = [n.casefold() for n in (username, email, email.partition("@")[0]) if n]
+    if password.casefold() in known:
+        raise ValidationFailed(REFUSED_AS_NAME, field="password")
+    if len(set(password)) == 1:
+        raise ValidationFailed(REFUSED_AS_REPEATED, field="password")
+    judged = zxcvbn(password[:PASSWORD_JUDGED_CHARS], user_inputs=known)
+    if judged["score"] < PASSWORD_MIN_SCORE:
+        raise ValidationFailed(REFUSED_AS_GUESSABLE, field="password")
     return password
 
 
@@ -186,7 +212,8 @@ async def create_account(
     """
     name = check_name(username)
     address = check_email(email)
-    check_password(password)
+    # zxcvbn is pure Python and can take tens of milliseconds: off the event loop.
+    await asyncio.to_thread(check_password, password, username=name, email=address)
     shown = check_display_name(display_name, name)
     # Cheap checks first, so a taken name costs no key generation and no hashing.
     if await actor_store.by_handle(conn, name, ctx.settings.host) is not None:

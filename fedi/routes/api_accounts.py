@@ -1,7 +1,12 @@
-"""JSON API for accounts: sign-up, /me, log-in tokens, and the registration-mode setting."""
+"""JSON API for accounts: sign-up, /me, log-in tokens, and the registration-mode setting.
+
+Sign-up and log-in count in the same per-address buckets as the web forms
+(fedi/web/ratelimit.py), so the API is no way around their limits.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from starlette.requests import Request
@@ -10,22 +15,18 @@ from starlette.routing import Route
 
 from fedi import auth
 from fedi.api_common import (
-    BEARER,
-    PAGE_PARAMETERS,
-    openapi_body,
-    openapi_error,
-    openapi_json,
     optional_str,
     page_request,
     page_response,
-    page_schema,
     path_int,
     read_json,
     require_str,
 )
 from fedi.context import Context
-from fedi.errors import NotFound
+from fedi.errors import NotFound, TooManyRequests
 from fedi.forum import accounts as service
+from fedi.routes.api_accounts_spec import OPENAPI_PATHS as OPENAPI_PATHS  # the spec
+from fedi.web.ratelimit import RATE_LIMITED_MESSAGE, rate_wait
 from storage.accounts import Account, ApiToken
 
 # Generous bounds for the raw fields; the services apply the real rules with a message.
@@ -67,8 +68,21 @@ def token_view(token: ApiToken, current: ApiToken | None = None) -> dict[str, An
     }
 
 
+def _rate_limited(request: Request, action: str) -> JSONResponse | None:
+    """Count the attempt; the 429 answer (with Retry-After) once the address is over."""
+    wait = rate_wait(request, action)
+    if wait is None:
+        return None
+    error = TooManyRequests(RATE_LIMITED_MESSAGE)
+    return JSONResponse(error.to_json(), status_code=error.status,
+                        headers={"Retry-After": str(math.ceil(wait))})
+
+
 async def create_account(request: Request) -> JSONResponse:
     body = await read_json(request)
+    # Counted before validation, as on the web: refused sign-ups are attempts too.
+    if (limited := _rate_limited(request, "signup")) is not None:
+        return limited
     username = require_str(body, "username", max_len=_TEXT_MAX)
     email = require_str(body, "email", max_len=_TEXT_MAX)
     password = require_str(body, "password", max_len=_TEXT_MAX, strip=False)
@@ -92,6 +106,9 @@ async def log_in(request: Request) -> JSONResponse:
     password = require_str(body, "password", max_len=_TEXT_MAX, strip=False,
                            allow_empty=True)
     name = optional_str(body, "name", max_len=service.TOKEN_NAME_MAX, default="") or ""
+    # Before the password is checked: every guess counts, a right one too.
+    if (limited := _rate_limited(request, "login")) is not None:
+        return limited
     async with _ctx(request).pool.acquire() as conn:
         account = await service.authenticate(conn, username, password)
         token, row = await service.create_token(conn, account, name, "api")
@@ -152,170 +169,3 @@ routes = [
     Route("/api/v1/admin/settings/registration", registration_setting,
           methods=["GET", "PUT"]),
 ]
-
-
-# --- OpenAPI ------------------------------------------------------------------------------
-
-_ACCOUNT_PROPERTIES: dict[str, Any] = {
-    "id": {"type": "integer"},
-    "username": {"type": "string"},
-    "display_name": {"type": "string"},
-    "ap_id": {"type": "string", "format": "uri", "description": "the Person actor's id"},
-    "url": {"type": "string", "format": "uri"},
-    "role": {"type": "string", "enum": ["admin", "user"]},
-    "status": {"type": "string", "enum": ["active", "pending", "rejected", "suspended"]},
-    "created_at": {"type": "string", "format": "date-time"},
-}
-_ACCOUNT: dict[str, Any] = {
-    "type": "object", "required": list(_ACCOUNT_PROPERTIES), "properties": _ACCOUNT_PROPERTIES,
-}
-_OWN_ACCOUNT: dict[str, Any] = {
-    "type": "object",
-    "required": [*_ACCOUNT_PROPERTIES, "email"],
-    "properties": {**_ACCOUNT_PROPERTIES, "email": {"type": "string", "format": "email"}},
-}
-_TOKEN: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "name": {"type": "string"},
-        "kind": {"type": "string", "enum": list(service.TOKEN_KINDS)},
-        "created_at": {"type": "string", "format": "date-time"},
-        "last_used_at": {"type": ["string", "null"], "format": "date-time"},
-        "expires_at": {"type": ["string", "null"], "format": "date-time"},
-        "current": {"type": "boolean", "description": "the token of this request"},
-    },
-}
-_MODE: dict[str, Any] = {
-    "type": "object", "required": ["mode"],
-    "properties": {"mode": {"type": "string", "enum": list(service.REGISTRATION_MODES)}},
-}
-_UNAUTHORIZED = openapi_error("no valid token (`unauthorized`)")
-
-OPENAPI_PATHS: dict[str, Any] = {
-    "/api/v1/accounts": {
-        "post": {
-            "summary": "Sign up",
-            "description": "Creates an account and its Person actor. Under the `approval` "
-                           "registration mode the account is `pending` until approved.",
-            "tags": ["accounts"],
-            "requestBody": openapi_body({
-                "type": "object",
-                "required": ["username", "email", "password"],
-                "properties": {
-                    "username": {"type": "string", "maxLength": 30,
-                                 "pattern": "^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?$"},
-                    "email": {"type": "string", "format": "email",
-                              "description": "never published or federated"},
-                    "password": {"type": "string", "minLength": service.PASSWORD_MIN,
-                                 "maxLength": service.PASSWORD_MAX},
-                    "display_name": {"type": "string",
-                                     "maxLength": service.DISPLAY_NAME_MAX},
-                },
-            }),
-            "responses": {
-                "201": openapi_json("the new account", _ACCOUNT),
-                "400": openapi_error("the body is not a JSON object (`invalid_json`)"),
-                "403": openapi_error("registrations are closed (`registrations_closed`)"),
-                "409": openapi_error("username or e-mail address taken (`field` says which)"),
-                "413": openapi_error("body larger than 1 MiB"),
-                "422": openapi_error("a field is invalid (`validation_failed`, `field`)"),
-            },
-        },
-    },
-    "/api/v1/me": {
-        "get": {
-            "summary": "The calling account, with its e-mail address",
-            "tags": ["accounts"],
-            "security": BEARER,
-            "responses": {
-                "200": openapi_json("the account", _OWN_ACCOUNT),
-                "401": _UNAUTHORIZED,
-                "403": openapi_error("the account is pending or suspended"),
-            },
-        },
-    },
-    "/api/v1/auth/token": {
-        "post": {
-            "summary": "Log in: exchange username and password for an API token",
-            "tags": ["auth"],
-            "requestBody": openapi_body({
-                "type": "object",
-                "required": ["username", "password"],
-                "properties": {
-                    "username": {"type": "string"},
-                    "password": {"type": "string"},
-                    "name": {"type": "string", "maxLength": service.TOKEN_NAME_MAX,
-                             "description": "a label to recognise the token by"},
-                },
-            }),
-            "responses": {
-                "200": openapi_json("the token; it is shown only this once", {
-                    "type": "object", "required": ["token", "token_id"],
-                    "properties": {"token": {"type": "string"},
-                                   "token_id": {"type": "integer"}},
-                }),
-                "401": openapi_error("wrong username or password (`invalid_credentials`)"),
-                "403": openapi_error("account pending approval, rejected or suspended"),
-                "422": openapi_error("a field is missing or not a string"),
-            },
-        },
-        "delete": {
-            "summary": "Log out: revoke the token this request uses",
-            "tags": ["auth"],
-            "security": BEARER,
-            "responses": {"204": {"description": "revoked"}, "401": _UNAUTHORIZED},
-        },
-    },
-    "/api/v1/auth/tokens": {
-        "get": {
-            "summary": "The caller's tokens (never the token values), newest first",
-            "tags": ["auth"],
-            "security": BEARER,
-            "parameters": PAGE_PARAMETERS,
-            "responses": {
-                "200": openapi_json("a page of tokens", page_schema(_TOKEN)),
-                "401": _UNAUTHORIZED,
-                "422": openapi_error("bad limit or cursor"),
-            },
-        },
-    },
-    "/api/v1/auth/tokens/{token_id}": {
-        "delete": {
-            "summary": "Revoke one of the caller's tokens",
-            "tags": ["auth"],
-            "security": BEARER,
-            "parameters": [{"name": "token_id", "in": "path", "required": True,
-                            "schema": {"type": "integer"}}],
-            "responses": {
-                "204": {"description": "revoked"},
-                "401": _UNAUTHORIZED,
-                "404": openapi_error("the caller has no token with this id"),
-            },
-        },
-    },
-    "/api/v1/admin/settings/registration": {
-        "get": {
-            "summary": "The registration mode",
-            "tags": ["admin"],
-            "security": BEARER,
-            "responses": {
-                "200": openapi_json("the mode", _MODE),
-                "401": _UNAUTHORIZED,
-                "403": openapi_error("not an administrator"),
-            },
-        },
-        "put": {
-            "summary": "Set the registration mode: open, closed or approval",
-            "tags": ["admin"],
-            "security": BEARER,
-            "requestBody": openapi_body(_MODE),
-            "responses": {
-                "200": openapi_json("the new mode", _MODE),
-                "401": _UNAUTHORIZED,
-                "403": openapi_error("not an administrator"),
-                "422": openapi_error("unknown mode"),
-            },
-        },
-    },
-}

@@ -14,16 +14,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from fedi.api_common import (
-    BEARER,
-    PAGE_PARAMETERS,
-    openapi_body,
-    openapi_error,
-    openapi_json,
     optional_bool,
     optional_str,
     page_request,
     page_response,
-    page_schema,
     path_int,
     read_json,
 )
@@ -34,6 +28,7 @@ from fedi.federation.documents import iso
 from fedi.forum import moderation
 from fedi.forum.moderation import Staff
 from fedi.forum.views import post_view
+from fedi.routes.api_admin_spec import OPENAPI_PATHS as OPENAPI_PATHS  # the spec
 from storage import actors as actor_store
 from storage import inbox as inbox_store
 from storage import moderation as moderation_store
@@ -51,6 +46,25 @@ def _ctx(request: Request) -> Context:
 async def staff(request: Request) -> Staff:
     """The calling account (401 when anonymous); the services check its role."""
     return await moderation.staff_of(_ctx(request), await require_account(request))
+
+
+# Every handler calls one of these two before it reads the path, query or body: a caller
+# without the role gets 401/403, never field errors that describe the route.
+
+async def admin(request: Request) -> Staff:
+    """The calling administrator: 401 when anonymous, 403 for any other account."""
+    who = await staff(request)
+    moderation.require_admin(who)
+    return who
+
+
+async def moderator(request: Request) -> Staff:
+    """The caller if it is an administrator or moderates some group (403 otherwise); the
+    services then check the group concerned."""
+    who = await staff(request)
+    async with _ctx(request).pool.acquire() as conn:
+        await moderation.may_moderate_something(conn, who)
+    return who
 
 
 async def optional_body(request: Request) -> dict[str, Any]:
@@ -91,7 +105,7 @@ async def _post_answer(ctx: Context, post: Post) -> JSONResponse:
 def _post_action(action: str) -> Callable[[Request], Awaitable[JSONResponse]]:
     async def endpoint(request: Request) -> JSONResponse:
         ctx = _ctx(request)
-        who = await staff(request)
+        who = await moderator(request)
         post_id = path_int(request, "id")
         body = await optional_body(request)
         required = action == "remove"
@@ -151,7 +165,7 @@ async def _ban_answer(ctx: Context, ban: Ban, status: int = 200) -> JSONResponse
 
 async def create_ban(request: Request) -> JSONResponse:
     ctx = _ctx(request)
-    who = await staff(request)
+    who = await moderator(request)
     body = await read_json(request)
     actor_ref = optional_str(body, "actor", max_len=2000)
     if not actor_ref:
@@ -168,13 +182,14 @@ async def create_ban(request: Request) -> JSONResponse:
 
 async def delete_ban(request: Request) -> JSONResponse:
     ctx = _ctx(request)
-    ban = await moderation.unban(ctx, await staff(request), path_int(request, "id"))
+    who = await moderator(request)
+    ban = await moderation.unban(ctx, who, path_int(request, "id"))
     return await _ban_answer(ctx, ban)
 
 
 async def list_bans(request: Request) -> JSONResponse:
     ctx = _ctx(request)
-    who = await staff(request)
+    who = await moderator(request)
     page = page_request(request, (int,))
     active = request.query_params.get("all") not in ("1", "true")
     rows = await moderation.list_bans(ctx, who, limit=page.limit + 1,
@@ -216,7 +231,7 @@ async def render_report(ctx: Context, report: Report, status: int = 200) -> JSON
 
 async def list_reports(request: Request) -> JSONResponse:
     ctx = _ctx(request)
-    who = await staff(request)
+    who = await moderator(request)
     page = page_request(request, (int,))
     state = request.query_params.get("state", "open")
     if state not in ("open", "resolved", "all"):
@@ -233,21 +248,23 @@ async def list_reports(request: Request) -> JSONResponse:
 
 async def assign_report(request: Request) -> JSONResponse:
     ctx = _ctx(request)
+    who = await moderator(request)
     body = await optional_body(request)
     report = await moderation.assign_report(
-        ctx, await staff(request), path_int(request, "id"),
+        ctx, who, path_int(request, "id"),
         assignee_ref=optional_str(body, "assignee", max_len=200))
     return await render_report(ctx, report)
 
 
 async def resolve_report(request: Request) -> JSONResponse:
     ctx = _ctx(request)
+    who = await moderator(request)
     body = await optional_body(request)
     text = optional_str(body, "resolution", max_len=moderation.REASON_MAX)
     if text is None:
         text = moderation.check_reason(body.get("reason"))
-    report = await moderation.resolve_report(ctx, await staff(request),
-                                             path_int(request, "id"), resolution=text)
+    report = await moderation.resolve_report(ctx, who, path_int(request, "id"),
+                                             resolution=text)
     return await render_report(ctx, report)
 
 
@@ -255,7 +272,7 @@ async def resolve_report(request: Request) -> JSONResponse:
 
 async def put_domain(request: Request) -> JSONResponse:
     ctx = _ctx(request)
-    who = await staff(request)
+    who = await admin(request)
     body = await read_json(request)
     blocked = optional_bool(body, "blocked")
     allowed = optional_bool(body, "allowed")
@@ -336,9 +353,10 @@ async def discard_parked(request: Request) -> Response:
 
 def _account_action(action: str) -> Callable[[Request], Awaitable[JSONResponse]]:
     async def endpoint(request: Request) -> JSONResponse:
+        who = await admin(request)
         body = await optional_body(request)
         account = await moderation.account_action(
-            _ctx(request), await staff(request), request.path_params["name"], action,
+            _ctx(request), who, request.path_params["name"], action,
             reason=moderation.check_reason(body.get("reason")))
         return JSONResponse({"id": account.id, "username": account.username,
                              "status": account.status, "role": account.role})
@@ -365,9 +383,8 @@ async def list_accounts(request: Request) -> JSONResponse:
 
 async def settings(request: Request) -> JSONResponse:
     ctx = _ctx(request)
-    who = await staff(request)
+    who = await admin(request)
     if request.method == "GET":
-        moderation.require_admin(who)
         async with ctx.pool.acquire() as conn:
             return JSONResponse(await moderation.moderation_settings(conn))
     body = await read_json(request)
@@ -406,116 +423,3 @@ routes = [
             methods=["POST"]) for action in moderation.ACCOUNT_ACTIONS],
     Route("/api/v1/admin/settings/moderation", settings, methods=["GET", "PUT"]),
 ]
-
-
-# --- OpenAPI ----------------------------------------------------------------------------------
-
-def _op(summary: str, *, body: dict[str, Any] | None = None, ok: str = "200",
-        ok_schema: dict[str, Any] | None = None, params: list[dict[str, Any]] | None = None,
-        errors: tuple[str, ...] = ("401", "403", "404", "422")) -> dict[str, Any]:
-    texts = {"401": "not logged in", "403": "not allowed for this account",
-             "404": "no such thing", "409": "already in that state",
-             "422": "invalid input", "502": "a remote server failed"}
-    doc: dict[str, Any] = {"summary": summary, "security": BEARER, "responses": {
-        ok: openapi_json("done", ok_schema or {"type": "object"}) if ok != "204"
-        else {"description": "done"},
-        **{code: openapi_error(texts[code]) for code in errors}}}
-    if body is not None:
-        doc["requestBody"] = openapi_body(body)
-    if params:
-        doc["parameters"] = params
-    return doc
-
-
-def _path(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-
-
-_REASON = {"type": "object", "properties": {"reason": {"type": "string"}}}
-_BAN = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "actor": {"type": "string"}, "group": {"type": ["string", "null"]},
-    "reason": {"type": "string"}, "expires_at": {"type": ["string", "null"]},
-    "remove_content": {"type": "boolean"}, "lifted_at": {"type": ["string", "null"]}}}
-_REPORT = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "state": {"type": "string", "enum": ["open", "resolved"]},
-    "reporter": {"type": ["string", "null"]}, "actor": {"type": ["string", "null"]},
-    "post_ids": {"type": "array", "items": {"type": "integer"}},
-    "group": {"type": ["string", "null"]}, "reason": {"type": "string"}}}
-_POST_SUMMARIES = {
-    "remove": "Remove a post (a thread root: the whole thread); the reason is required",
-    "restore": "Restore a removed post", "lock": "Lock a thread (no new replies)",
-    "unlock": "Unlock a thread", "pin": "Pin a thread", "unpin": "Unpin a thread",
-}
-
-OPENAPI_PATHS: dict[str, Any] = {
-    **{f"/api/v1/admin/posts/{{id}}/{action}": {"post": _op(
-        f"{_POST_SUMMARIES[action]} (moderators of its group, admins)", body=_REASON,
-        params=[_path("id")], errors=("401", "403", "404", "409", "422"))}
-       for action in _POST_ACTIONS},
-    "/api/v1/admin/bans": {
-        "post": _op("Ban an actor from a group (its moderators) or the instance (admins)",
-                    ok="201", ok_schema=_BAN, errors=("401", "403", "404", "409", "422", "502"),
-                    body={"type": "object", "required": ["actor"], "properties": {
-                        "actor": {"type": "string", "description": "name@host or actor URL"},
-                        "group": {"type": "string"}, "reason": {"type": "string"},
-                        "expires_at": {"type": "string", "format": "date-time"},
-                        "remove_content": {"type": "boolean"}}}),
-        "get": _op("Active bans (?all=true: lifted ones too)", ok_schema=page_schema(_BAN),
-                   params=PAGE_PARAMETERS, errors=("401", "403", "422")),
-    },
-    "/api/v1/admin/bans/{id}": {"delete": _op("Lift a ban", ok_schema=_BAN,
-                                              params=[_path("id")],
-                                              errors=("401", "403", "404", "409"))},
-    "/api/v1/admin/reports": {"get": _op(
-        "Reports the caller moderates (?state=open|resolved|all)",
-        ok_schema=page_schema(_REPORT), errors=("401", "403", "422"),
-        params=[*PAGE_PARAMETERS, {"name": "state", "in": "query",
-                                   "schema": {"type": "string"}}])},
-    "/api/v1/admin/reports/{id}/assign": {"post": _op(
-        "Assign a report (to oneself, or {assignee: username})", ok_schema=_REPORT,
-        params=[_path("id")], body={"type": "object", "properties": {
-            "assignee": {"type": "string"}}})},
-    "/api/v1/admin/reports/{id}/resolve": {"post": _op(
-        "Resolve a report (a remote reporter hears of it as Resolve)", ok_schema=_REPORT,
-        params=[_path("id")], errors=("401", "403", "404", "409", "422"),
-        body={"type": "object", "properties": {"resolution": {"type": "string"}}})},
-    "/api/v1/admin/domains": {"get": _op("Blocked and allowed domains (admins)",
-                                         errors=("401", "403"))},
-    "/api/v1/admin/domains/{domain}": {
-        "put": _op("Block/unblock a domain, put it on/off the allowlist (admins)",
-                   params=[_path("domain")], body={"type": "object", "properties": {
-                       "blocked": {"type": "boolean"}, "allowed": {"type": "boolean"},
-                       "reason": {"type": "string"}}}),
-        "delete": _op("Forget a domain's block and allowlist entry (admins)", ok="204",
-                      params=[_path("domain")]),
-    },
-    "/api/v1/admin/instances": {"get": _op(
-        "Known instances: software and delivery health (admins)", params=PAGE_PARAMETERS,
-        errors=("401", "403", "422"))},
-    "/api/v1/admin/instances/{domain}/reset": {"post": _op(
-        "Forget an instance's delivery failures; its parked deliveries resume (admins)",
-        params=[_path("domain")])},
-    "/api/v1/admin/instances/{domain}/retry": {"post": _op(
-        "Queue an instance's failed deliveries again (admins)", params=[_path("domain")])},
-    "/api/v1/admin/inbox/parked": {"get": _op(
-        "Inbound activities the queue gave up on, with their error (admins)",
-        params=PAGE_PARAMETERS, errors=("401", "403", "422"))},
-    "/api/v1/admin/inbox/parked/{id}/retry": {"post": _op(
-        "Process a parked inbound activity again (admins)", ok="204", params=[_path("id")])},
-    "/api/v1/admin/inbox/parked/{id}": {"delete": _op(
-        "Discard a parked inbound activity (admins)", ok="204", params=[_path("id")])},
-    "/api/v1/admin/accounts": {"get": _op(
-        "Local accounts (?status=pending for sign-ups awaiting approval; admins)",
-        errors=("401", "403", "422"))},
-    **{f"/api/v1/admin/accounts/{{name}}/{action}": {"post": _op(
-        f"{action.capitalize()} a local account (admins)", body=_REASON,
-        params=[_path("name")], errors=("401", "403", "404", "409", "422"))}
-       for action in moderation.ACCOUNT_ACTIONS},
-    "/api/v1/admin/settings/moderation": {
-        "get": _op("Moderation settings (admins)", errors=("401", "403")),
-        "put": _op("Change allowlist_mode and modlog_show_moderators (admins)",
-                   body={"type": "object", "properties": {
-                       "allowlist_mode": {"type": "boolean"},
-                       "modlog_show_moderators": {"type": "boolean"}}}),
-    },
-}

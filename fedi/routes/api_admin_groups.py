@@ -3,17 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from fedi.api_common import (
-    BEARER,
-    openapi_body,
-    openapi_error,
-    openapi_json,
     optional_bool,
     optional_str,
     read_json,
@@ -23,8 +17,10 @@ from fedi.auth import require_account, require_admin
 from fedi.context import Context
 from fedi.forum import moderation
 from fedi.forum.views import actor_view
-from fedi.routes.api_admin import optional_body
-from fedi.routes.api_forum import GROUP_SCHEMA, group_detail
+from fedi.routes.api_admin import admin, optional_body
+from fedi.routes.api_admin import moderator as moderator_caller
+from fedi.routes.api_admin_groups_spec import OPENAPI_PATHS as OPENAPI_PATHS  # spec
+from fedi.routes.api_forum import group_detail
 from storage import actors as actor_store
 
 
@@ -56,7 +52,7 @@ async def _staff(request: Request) -> moderation.Staff:
 
 async def edit_group(request: Request) -> JSONResponse:
     """Group moderators and admins edit a group (Update(Group) to its followers)."""
-    who = await _staff(request)
+    who = await moderator_caller(request)  # before the body: no field errors for others
     body = await read_json(request)
     group = await moderation.update_group(request.app.state.ctx, who,
                                           request.path_params["name"], body)
@@ -64,7 +60,7 @@ async def edit_group(request: Request) -> JSONResponse:
 
 
 async def delete_group(request: Request) -> Response:
-    who = await _staff(request)
+    who = await admin(request)  # before the body: no field errors for others
     body = await optional_body(request)
     await moderation.delete_group(request.app.state.ctx, who, request.path_params["name"],
                                   reason=moderation.check_reason(body.get("reason")))
@@ -87,63 +83,3 @@ routes = [
     Route("/api/v1/admin/groups/{name}/moderators/{actor:path}", moderator,
           methods=["PUT", "DELETE"]),
 ]
-
-OPENAPI_PATHS: dict[str, Any] = {
-    "/api/v1/admin/groups": {"post": {
-        "summary": "Create a topic group (admins)", "security": BEARER,
-        "requestBody": openapi_body({"type": "object", "required": ["name", "title"],
-                                     "properties": {
-                                         "name": {"type": "string", "pattern": "^[a-z0-9_.-]+$"},
-                                         "title": {"type": "string"},
-                                         "summary": {"type": "string"},
-                                         "rules": {"type": "string"},
-                                         "language": {"type": "string"},
-                                         "posting_restricted_to_mods": {"type": "boolean"}}}),
-        "responses": {"201": openapi_json("the group", GROUP_SCHEMA),
-                      "401": openapi_error("not logged in"),
-                      "403": openapi_error("not an admin"),
-                      "409": openapi_error("name taken"),
-                      "422": openapi_error("invalid input")}}},
-    "/api/v1/admin/groups/{name}": {
-        "patch": {
-            "summary": "Edit a group (its moderators, admins); sent as Update(Group)",
-            "security": BEARER,
-            "parameters": [{"name": "name", "in": "path", "required": True,
-                            "schema": {"type": "string"}}],
-            "requestBody": openapi_body({"type": "object", "properties": {
-                "title": {"type": "string"}, "summary": {"type": "string"},
-                "rules": {"type": "string"}, "language": {"type": "string"},
-                "posting_restricted_to_mods": {"type": "boolean"},
-                "reason": {"type": "string"}}}),
-            "responses": {"200": openapi_json("the group", GROUP_SCHEMA),
-                          "401": openapi_error("not logged in"),
-                          "403": openapi_error("not a moderator of the group"),
-                          "404": openapi_error("no such group"),
-                          "422": openapi_error("invalid input")}},
-        "delete": {
-            "summary": "Delete a group (admins); sent as Delete(Group)", "security": BEARER,
-            "parameters": [{"name": "name", "in": "path", "required": True,
-                            "schema": {"type": "string"}}],
-            "responses": {"204": {"description": "deleted"},
-                          "401": openapi_error("not logged in"),
-                          "403": openapi_error("not an admin"),
-                          "404": openapi_error("no such group")}},
-    },
-    "/api/v1/admin/groups/{name}/moderators/{actor}": {
-        method: {
-            "summary": summary, "security": BEARER,
-            "parameters": [
-                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
-                {"name": "actor", "in": "path", "required": True, "schema": {"type": "string"},
-                 "description": "name@host, or the actor URL (URL-encoded)"}],
-            "responses": {"200": openapi_json("the moderators", {"type": "object"}),
-                          "401": openapi_error("not logged in"),
-                          "403": openapi_error("not a moderator of the group"),
-                          "404": openapi_error("no such group or actor"),
-                          "422": openapi_error("not a person"),
-                          "502": openapi_error("the actor's server failed")}}
-        for method, summary in (
-            ("put", "Appoint a moderator (local or remote); sent as Add"),
-            ("delete", "Remove a moderator; sent as Remove"))
-    },
-}

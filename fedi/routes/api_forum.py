@@ -10,11 +10,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from fedi.api_common import (
-    BEARER,
-    PAGE_PARAMETERS,
-    openapi_body,
-    openapi_error,
-    openapi_json,
     page_request,
     page_response,
     path_int,
@@ -27,6 +22,7 @@ from fedi.forum import groups as group_service
 from fedi.forum import posts as post_service
 from fedi.forum import remote_groups
 from fedi.forum.views import actors_for, group_view, post_view, post_with_replies
+from fedi.routes.api_forum_spec import OPENAPI_PATHS as OPENAPI_PATHS  # the spec
 from storage import actors as actor_store
 from storage import groups as group_store
 from storage import posts as post_store
@@ -195,88 +191,3 @@ routes = [
     Route("/api/v1/posts/{id}/like", like, methods=["POST", "DELETE"]),
     Route("/api/v1/groups/{ref}/follow", follow_group, methods=["POST", "DELETE"]),
 ]
-
-# --- OpenAPI --------------------------------------------------------------------------------
-
-_ACTOR = {"type": "object", "properties": {
-    "ap_id": {"type": "string"}, "handle": {"type": "string"}, "display_name": {"type": "string"},
-    "url": {"type": "string"}, "local": {"type": "boolean"}}}
-GROUP_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
-    "name": {"type": "string"}, "handle": {"type": "string"}, "title": {"type": "string"},
-    "summary": {"type": "string", "description": "sanitised HTML"},
-    "ap_id": {"type": "string"}, "url": {"type": "string"}, "local": {"type": "boolean"},
-    "thread_count": {"type": "integer"}, "follower_count": {"type": "integer"},
-    "follow_state": {"type": "string", "enum": ["none", "pending", "accepted"]},
-    "posting_restricted_to_mods": {"type": "boolean"}}}
-POST_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "ap_id": {"type": "string"}, "url": {"type": "string"},
-    "title": {"type": ["string", "null"]},
-    "content": {"type": "string", "description": "sanitised HTML"},
-    "source": {"type": "string", "description": "Markdown; only for the author"},
-    "author": _ACTOR, "group": GROUP_SCHEMA, "in_reply_to": {"type": ["integer", "null"]},
-    "thread_id": {"type": "integer"},
-    "published": {"type": "string", "format": "date-time"},
-    "updated": {"type": ["string", "null"], "format": "date-time"},
-    "like_count": {"type": "integer"}, "reply_count": {"type": "integer"},
-    "liked": {"type": "boolean"}, "locked": {"type": "boolean"}, "pinned": {"type": "boolean"},
-    "replies": {"type": "array", "items": {"type": "object"},
-                "description": "nested replies, each with its own replies"}}}
-_REF = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"},
-        "description": "group name, or name@host for a group on another instance"}
-_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-_ERRORS = {"401": openapi_error("not logged in"), "403": openapi_error("not allowed"),
-           "404": openapi_error("not found"), "422": openapi_error("invalid input")}
-
-OPENAPI_PATHS: dict[str, Any] = {
-    "/api/v1/groups": {"get": {
-        "summary": "List topic groups (local and followed remote ones)",
-        "responses": {"200": openapi_json("groups", {"type": "object", "properties": {
-            "items": {"type": "array", "items": GROUP_SCHEMA}}})}}},
-    "/api/v1/groups/{ref}": {"get": {
-        "summary": "A group, with the caller's follow_state", "parameters": [_REF],
-        "responses": {"200": openapi_json("the group", GROUP_SCHEMA), **_ERRORS}}},
-    "/api/v1/groups/{ref}/threads": {
-        "get": {"summary": "Threads of a group: pinned first, then newest activity",
-                "parameters": [_REF, *PAGE_PARAMETERS],
-                "responses": {"200": openapi_json("a page of threads", {"type": "object"}),
-                              **_ERRORS}},
-        "post": {"summary": "Start a thread", "security": BEARER, "parameters": [_REF],
-                 "requestBody": openapi_body({"type": "object", "required": ["title", "content"],
-                                              "properties": {"title": {"type": "string"},
-                                                             "content": {"type": "string"}}}),
-                 "responses": {"201": openapi_json("the new thread", POST_SCHEMA), **_ERRORS}}},
-    "/api/v1/posts/{id}": {
-        "get": {"summary": "A post with its reply tree", "parameters": [_ID],
-                "responses": {"200": openapi_json("the post", POST_SCHEMA), **_ERRORS}},
-        "patch": {"summary": "Edit your post", "security": BEARER, "parameters": [_ID],
-                  "requestBody": openapi_body({"type": "object", "properties": {
-                      "title": {"type": "string"}, "content": {"type": "string"}}}),
-                  "responses": {"200": openapi_json("the post", POST_SCHEMA), **_ERRORS}},
-        "delete": {"summary": "Delete your post", "security": BEARER, "parameters": [_ID],
-                   "responses": {"204": {"description": "deleted"}, **_ERRORS}}},
-    "/api/v1/posts/{id}/replies": {"post": {
-        "summary": "Reply to a post", "security": BEARER, "parameters": [_ID],
-        "requestBody": openapi_body({"type": "object", "required": ["content"],
-                                     "properties": {"content": {"type": "string"}}}),
-        "responses": {"201": openapi_json("the reply", POST_SCHEMA), **_ERRORS}}},
-    "/api/v1/posts/{id}/like": {
-        "post": {"summary": "Like a post", "security": BEARER, "parameters": [_ID],
-                 "responses": {"200": openapi_json("like state", {"type": "object"}),
-                               **_ERRORS}},
-        "delete": {"summary": "Take back a like", "security": BEARER, "parameters": [_ID],
-                   "responses": {"200": openapi_json("like state", {"type": "object"}),
-                                 **_ERRORS}}},
-    "/api/v1/groups/{ref}/follow": {
-        "post": {"summary": "Follow (join) a group; a remote one by name@host gets a Follow "
-                            "and is pending until it accepts",
-                 "security": BEARER, "parameters": [_REF],
-                 "responses": {"200": openapi_json("the group with follow_state", GROUP_SCHEMA),
-                               "502": openapi_error("the group's host could not be reached"),
-                               **_ERRORS}},
-        "delete": {"summary": "Unfollow (leave) a group", "security": BEARER,
-                   "parameters": [_REF],
-                   "responses": {"200": openapi_json("the group with follow_state",
-                                                     GROUP_SCHEMA),
-                                 "502": openapi_error("the group's host could not be reached"),
-                                 **_ERRORS}}},
-}

@@ -12,16 +12,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from fedi.api_common import (
-    BEARER,
-    PAGE_PARAMETERS,
-    openapi_body,
-    openapi_error,
-    openapi_json,
     optional_int,
     optional_str,
     page_request,
     page_response,
-    page_schema,
     read_json,
 )
 from fedi.auth import require_account
@@ -32,6 +26,7 @@ from fedi.federation.documents import iso
 from fedi.forum import moderation
 from fedi.negotiation import activity_response
 from fedi.routes.api_admin import render_report
+from fedi.routes.api_modlog_spec import OPENAPI_PATHS as OPENAPI_PATHS  # the spec
 from storage import actors as actor_store
 from storage import modlog as modlog_store
 from storage.modlog import EntryView
@@ -183,36 +178,3 @@ routes = [
     Route("/api/v1/admin/modlog", admin_modlog, methods=["GET"]),
     Route("/api/v1/reports", create_report, methods=["POST"]),
 ]
-
-_ENTRY = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "action": {"type": "string"},
-    "created_at": {"type": "string"}, "reason": {"type": "string"},
-    "group": {"type": ["string", "null"]}, "moderator": {"type": ["string", "null"]},
-    "target": {"type": "object"}}}
-
-OPENAPI_PATHS: dict[str, Any] = {
-    "/api/v1/modlog": {"get": {
-        "summary": "Public moderation log, newest first (moderator names per instance "
-                   "setting)",
-        "parameters": [*PAGE_PARAMETERS, {"name": "group", "in": "query",
-                                          "schema": {"type": "string"}}],
-        "responses": {"200": openapi_json("a page of entries", page_schema(_ENTRY)),
-                      "404": openapi_error("no such group"),
-                      "422": openapi_error("bad cursor or limit")}}},
-    "/api/v1/admin/modlog": {"get": {
-        "summary": "Full moderation log with private entries (admins)", "security": BEARER,
-        "parameters": PAGE_PARAMETERS,
-        "responses": {"200": openapi_json("a page of entries", page_schema(_ENTRY)),
-                      "401": openapi_error("not logged in"),
-                      "403": openapi_error("not an admin")}}},
-    "/api/v1/reports": {"post": {
-        "summary": "Report a post or an actor to the moderators", "security": BEARER,
-        "requestBody": openapi_body({"type": "object", "required": ["reason"], "properties": {
-            "post_id": {"type": "integer"},
-            "actor": {"type": "string", "description": "name@host or actor URL"},
-            "reason": {"type": "string"}}}),
-        "responses": {"201": openapi_json("the report", {"type": "object"}),
-                      "401": openapi_error("not logged in"),
-                      "404": openapi_error("no such post or actor"),
-                      "422": openapi_error("invalid input")}}},
-}

@@ -4,14 +4,14 @@ instance actor.
 Only the cheap part happens here (ARCHITECTURE.md, performance notes): size and JSON
 checks, one query for the signer's cached key and domain blocks, the signature, one
 insert. Everything slow (remote fetches, the handlers) runs in the workers
-(fedi/federation/inbound/queue.py). Answers: 413 over 1 MB, 400 for a body that is not
-a JSON activity, 401 without a valid signature (with the reason), 403 for a blocked
-domain, 404 for the inbox of an actor we do not have, otherwise 202.
+(fedi/federation/inbound/queue.py). Answers: 415 for a Content-Type that is not
+ActivityPub's (or plain JSON), 413 over 1 MB, 400 for a body that is not a JSON activity
+(nested deeper than 64 levels included), 401 without a valid signature (with the reason),
+403 for a blocked domain, 404 for the inbox of an actor we do not have, otherwise 202.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +28,7 @@ from activitypub.httpsig import (
     parse_signature,
     verify_request,
 )
+from fedi.api_common import JsonTooDeep, parse_json
 from fedi.context import Context
 from fedi.errors import AppError, Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from fedi.federation.inbound import known_types
@@ -37,6 +38,24 @@ from storage import instances as instance_store
 from storage.moderation import domain_candidates
 
 MAX_BODY = 1_000_000  # bytes; Mastodon's limit too
+# What ActivityPub senders use (with or without parameters such as ld+json's profile);
+# plain JSON too, as some servers send it. Anything else is not meant for an inbox.
+ACCEPTED_TYPES = frozenset(
+    {"application/activity+json", "application/ld+json", "application/json"})
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+def _check_content_type(request: Request) -> None:
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type not in ACCEPTED_TYPES:
+        shown = media_type or "none"
+        raise UnsupportedMediaType(
+            f"an inbox takes application/activity+json (or application/ld+json, "
+            f"application/json), not {shown}")
 
 
 async def _read_body(request: Request) -> bytes:
@@ -71,8 +90,11 @@ def _http_url(value: str | None, what: str) -> str:
 def _read_activity(body: bytes) -> tuple[dict[str, Any], str, str, str]:
     """(payload, id, type, actor) of the body, or a 400 saying what is wrong."""
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+        # Depth-limited: deep nesting would crash the parser here or a handler later.
+        payload = parse_json(body)
+    except JsonTooDeep as exc:
+        raise AppError(str(exc), code="invalid_json") from None
+    except ValueError:
         raise AppError("the body is not JSON", code="invalid_json") from None
     if not isinstance(payload, dict):
         raise AppError("the body is not a JSON object", code="invalid_activity")
@@ -92,6 +114,7 @@ def _host(url: str) -> str:
 
 async def receive(request: Request, recipient: str | None) -> Response:
     ctx: Context = request.app.state.ctx
+    _check_content_type(request)
     body = await _read_body(request)
     payload, ap_id, kind, actor = _read_activity(body)
     # The URL as the sender saw it (behind a proxy request.url is the internal one).

@@ -1,4 +1,5 @@
-"""``/api/v1/openapi.json``: assembled from the OPENAPI_PATHS of every API module."""
+"""``/api/v1/openapi.json``: the paths of every API module's spec (``api_*_spec.py``) and
+the named schemas and responses of fedi/routes/api_schemas.py."""
 
 from __future__ import annotations
 
@@ -10,17 +11,40 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from fedi import __version__
-from fedi.api_common import OPENAPI_SECURITY_SCHEMES
+from fedi.routes.api_schemas import components, ok, operation
+
+TAGS = [
+    {"name": "accounts", "description": "sign-up and the caller's account"},
+    {"name": "auth", "description": "API tokens"},
+    {"name": "groups", "description": "topic groups and membership"},
+    {"name": "posts", "description": "threads, replies and likes"},
+    {"name": "moderation", "description": "moderators' and admins' tools, reports, modlog"},
+    {"name": "admin", "description": "instance settings"},
+    {"name": "meta", "description": "this document"},
+]
+
+OPENAPI_PATHS: dict[str, Any] = {
+    "/api/v1/openapi.json": {"get": operation(
+        "getOpenApi", "This OpenAPI document", "meta",
+        responses={"200": ok("the document", "OpenApiDocument")})},
+}
 
 
 def api_modules() -> list[ModuleType]:
-    from fedi.routes import api_accounts, api_admin, api_admin_groups, api_forum, api_modlog
+    from fedi.routes import (
+        api_accounts_spec,
+        api_admin_groups_spec,
+        api_admin_spec,
+        api_forum_spec,
+        api_modlog_spec,
+    )
 
-    return [api_accounts, api_forum, api_admin_groups, api_admin, api_modlog]
+    return [api_accounts_spec, api_forum_spec, api_admin_groups_spec, api_admin_spec,
+            api_modlog_spec]
 
 
 def build_document(base_url: str) -> dict[str, Any]:
-    paths: dict[str, Any] = {}
+    paths: dict[str, Any] = dict(OPENAPI_PATHS)
     for module in api_modules():
         for path, item in module.OPENAPI_PATHS.items():
             paths.setdefault(path, {}).update(item)
@@ -31,10 +55,12 @@ def build_document(base_url: str) -> dict[str, Any]:
             "version": __version__,
             "description": "JSON API of a dEMiSA instance: accounts, topic groups, threads, "
                            "replies, likes, and administration. Errors are "
-                           '`{"error": code, "message": text}`.',
+                           '`{"error": code, "message": text}` (schema `Error`); lists are '
+                           '`{"items": [...], "next": cursor or null}`.',
         },
         "servers": [{"url": base_url}],
-        "components": {"securitySchemes": OPENAPI_SECURITY_SCHEMES},
+        "tags": TAGS,
+        "components": components(),
         "paths": dict(sorted(paths.items())),
     }
 

@@ -1,0 +1,410 @@
+"""The named parts of the OpenAPI document: every JSON shape the API sends or reads, as
+``components/schemas``, the shared error responses, and builders for operations.
+
+Each schema mirrors the function that builds the JSON (named beside it), so a client
+generator gets real types; tests/test_openapi.py checks real answers against them, strictly
+(no undocumented fields), so the document cannot drift from the code. The route modules'
+specs (``api_*_spec.py``) only name these schemas."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fedi.forum import accounts as account_service
+from fedi.forum import groups as group_service
+from fedi.forum import moderation
+from fedi.forum import posts as post_service
+
+Schema = dict[str, Any]
+
+SCHEMAS: dict[str, Schema] = {}
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: Schema) -> Schema:
+    """``schema`` or JSON null (for a $ref; plain types use ``["string", "null"]``)."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(properties: Mapping[str, Schema], *, optional: Sequence[str] = (),
+        description: str | None = None) -> Schema:
+    """An object whose fields are all present except those named ``optional``."""
+    schema: Schema = {"type": "object", "required": [p for p in properties if p not in optional],
+                      "properties": dict(properties)}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def define(name: str, schema: Schema) -> Schema:
+    """Register ``schema`` under ``name`` and return a reference to it."""
+    assert name not in SCHEMAS, name
+    SCHEMAS[name] = schema
+    return ref(name)
+
+
+def define_page(name: str, item: str, *, one_page: bool = False) -> Schema:
+    """``{"items": [...], "next": cursor | null}`` as answered by ``page_response``."""
+    next_doc = ("always null: the whole list comes in one answer" if one_page
+                else "pass as ?cursor= for the next page; null on the last page")
+    return define(name, obj({
+        "items": {"type": "array", "items": ref(item)},
+        "next": {"type": ["string", "null"], "description": next_doc},
+    }, description=f"A page of {item} items."))
+
+
+STR: Schema = {"type": "string"}
+INT: Schema = {"type": "integer"}
+BOOL: Schema = {"type": "boolean"}
+URI: Schema = {"type": "string", "format": "uri"}
+TIME: Schema = {"type": "string", "format": "date-time"}
+OPT_STR: Schema = {"type": ["string", "null"]}
+OPT_INT: Schema = {"type": ["integer", "null"]}
+OPT_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
+HANDLE: Schema = {"type": ["string", "null"], "description": "an actor's handle, name@host"}
+ACCOUNT_STATUS: Schema = {"type": "string",
+                          "enum": ["active", "pending", "rejected", "suspended"]}
+ROLE: Schema = {"type": "string", "enum": ["admin", "user"]}
+REASON: Schema = {"type": "string", "maxLength": moderation.REASON_MAX,
+                  "description": "why, for the moderation log"}
+
+# --- errors -----------------------------------------------------------------------------------
+
+define("Error", obj({
+    "error": {"type": "string", "description": "stable machine-readable code"},
+    "message": {"type": "string", "description": "explanation for people"},
+    "field": {"type": "string", "description": "the request field at fault"},
+}, optional=["field"], description="Every error answer (fedi.errors.AppError.to_json)."))
+
+
+def error(description: str) -> Schema:
+    """An error response with its own description, in the shared Error shape."""
+    return {"description": description,
+            "content": {"application/json": {"schema": ref("Error")}}}
+
+
+RESPONSES: dict[str, Schema] = {
+    "Unauthorized": error("no valid token (`unauthorized`)"),
+    "InvalidJson": error("the body is not a JSON object (`invalid_json`)"),
+    "PayloadTooLarge": error("the body is larger than 1 MiB (`payload_too_large`)"),
+    "RateLimited": {
+        **error("too many attempts from this address; wait (`rate_limited`)"),
+        "headers": {"Retry-After": {"description": "seconds to wait before trying again",
+                                    "schema": {"type": "integer", "minimum": 1}}},
+    },
+}
+
+
+def shared(name: str) -> Schema:
+    assert name in RESPONSES, name
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+# --- accounts and tokens (fedi/routes/api_accounts.py) ---------------------------------------
+
+_ACCOUNT: dict[str, Schema] = {
+    "id": INT, "username": STR, "display_name": STR,
+    "ap_id": {**URI, "description": "the Person actor's id"}, "url": URI, "role": ROLE,
+    "status": ACCOUNT_STATUS, "created_at": TIME,
+}
+define("Account", obj(_ACCOUNT, description="What anyone may see of an account (public_view)."))
+define("OwnAccount", obj({**_ACCOUNT, "email": {"type": "string", "format": "email"}},
+                         description="The caller's own account, with its e-mail address."))
+define("TokenCreated", obj({"token": {**STR, "description": "shown only this once"},
+                            "token_id": INT}))
+define("Token", obj({
+    "id": INT, "name": STR, "kind": {"type": "string", "enum": list(account_service.TOKEN_KINDS)},
+    "created_at": TIME, "last_used_at": OPT_TIME, "expires_at": OPT_TIME,
+    "current": {**BOOL, "description": "the token of this request"},
+}, description="A token, never its value (token_view)."))
+define_page("TokenPage", "Token")
+define("RegistrationMode", obj({
+    "mode": {"type": "string", "enum": list(account_service.REGISTRATION_MODES)}}))
+define("SignUpRequest", obj({
+    "username": {"type": "string", "maxLength": 30,
+                 "pattern": "^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?$"},
+    "email": {"type": "string", "format": "email", "maxLength": account_service.EMAIL_MAX,
+              "description": "never published or federated"},
+    "password": {"type": "string", "minLength": account_service.PASSWORD_MIN,
+                 "maxLength": account_service.PASSWORD_MAX},
+    "display_name": {"type": "string", "maxLength": account_service.DISPLAY_NAME_MAX},
+}, optional=["display_name"]))
+define("LogInRequest", obj({
+    "username": STR, "password": STR,
+    "name": {"type": "string", "maxLength": account_service.TOKEN_NAME_MAX,
+             "description": "a label to recognise the token by"},
+}, optional=["name"]))
+
+# --- actors, groups, posts (fedi/forum/views.py, fedi/routes/api_forum.py) -------------------
+
+define("Actor", obj({
+    "ap_id": URI, "handle": {**STR, "description": "name@host"}, "username": STR,
+    "domain": STR, "display_name": STR, "url": URI, "local": BOOL,
+    "type": {**STR, "description": "ActivityStreams actor type: Person, Group, Service ..."},
+}, description="A person or group, local or remote (actor_view)."))
+_GROUP_REF: dict[str, Schema] = {
+    "name": STR, "handle": STR, "title": STR,
+    "summary": {**STR, "description": "sanitised HTML"},
+    "ap_id": URI, "url": URI, "local": BOOL, "posting_restricted_to_mods": BOOL,
+}
+define("GroupRef", obj(_GROUP_REF, description="A group as named in a post (group_view)."))
+_GROUP: dict[str, Schema] = {
+    **_GROUP_REF, "thread_count": INT, "post_count": INT,
+    "follower_count": {**INT, "description": "accepted followers"},
+    "last_activity_at": OPT_TIME,
+}
+define("Group", obj(_GROUP, description="A group with its counts (group_view with stats)."))
+define_page("GroupList", "Group", one_page=True)
+define("GroupDetail", obj({
+    **_GROUP,
+    "summary_source": {**STR, "description": "the summary as Markdown"},
+    "rules": {**STR, "description": "the rules as Markdown"},
+    "language": OPT_STR,
+    "moderators": {"type": "array", "items": STR, "description": "handles, name@host"},
+    "follow_state": {"type": "string", "enum": ["none", "pending", "accepted"],
+                     "description": "the caller's membership; only for logged-in callers"},
+}, optional=["follow_state"], description="One group (api_forum.group_detail)."))
+define("Attachment", obj({"url": URI, "media_type": OPT_STR, "name": OPT_STR},
+                         description="Media attached to a post that came from another server."))
+_POST: dict[str, Schema] = {
+    "id": INT, "ap_id": URI, "url": URI,
+    "thread_id": {**OPT_INT, "description": "the thread's root post"},
+    "in_reply_to": {**OPT_INT, "description": "the parent post; null for a thread"},
+    "title": {**OPT_STR, "description": "threads only"},
+    "content": {**STR, "description": "sanitised HTML; empty when deleted or removed"},
+    "summary": {**OPT_STR, "description": "content warning"},
+    "sensitive": BOOL, "language": OPT_STR,
+    "author": nullable(ref("Actor")), "group": nullable(ref("GroupRef")),
+    "published": TIME, "updated": OPT_TIME,
+    "like_count": INT, "dislike_count": INT, "reply_count": INT,
+    "locked": BOOL, "pinned": BOOL, "deleted": BOOL, "removed": BOOL,
+    "hashtags": {"type": "array", "items": STR},
+    "attachments": {"type": "array", "items": ref("Attachment")},
+    "last_activity_at": {**OPT_TIME, "description": "threads only"},
+    "source": {**STR, "description": "Markdown; only for the author"},
+    "liked": {**BOOL, "description": "whether the caller likes it; for logged-in callers"},
+}
+_POST_OPTIONAL = ("source", "liked")
+define("Post", obj(_POST, optional=_POST_OPTIONAL, description="A thread or reply (post_view)."))
+define("PostWithReplies", obj({
+    **_POST, "replies": {"type": "array", "items": ref("PostWithReplies"),
+                         "description": "direct replies, each with its own replies"},
+}, optional=_POST_OPTIONAL, description="A post and the replies below it "
+                                        "(post_with_replies)."))
+define_page("PostPage", "Post")
+define("LikeState", obj({"id": INT, "like_count": INT, "liked": BOOL}))
+define("NewThreadRequest", obj({
+    "title": {"type": "string", "maxLength": post_service.THREAD_TITLE_MAX},
+    "content": {"type": "string", "maxLength": post_service.BODY_MAX,
+                "description": "Markdown"},
+}))
+define("NewReplyRequest", obj({
+    "content": {"type": "string", "maxLength": post_service.BODY_MAX, "description": "Markdown"},
+}))
+define("EditPostRequest", obj({
+    "title": {"type": "string", "maxLength": post_service.THREAD_TITLE_MAX,
+              "description": "threads only"},
+    "content": {"type": "string", "maxLength": post_service.BODY_MAX, "description": "Markdown"},
+}, optional=["title", "content"]))
+
+# --- groups administration (fedi/routes/api_admin_groups.py) ---------------------------------
+
+_GROUP_FIELDS: dict[str, Schema] = {
+    "title": {"type": "string", "maxLength": group_service.TITLE_MAX},
+    "summary": {"type": "string", "maxLength": group_service.SUMMARY_MAX,
+                "description": "Markdown"},
+    "rules": {"type": "string", "maxLength": group_service.SUMMARY_MAX,
+              "description": "Markdown"},
+    "language": {"type": "string", "maxLength": group_service.LANGUAGE_MAX},
+    "posting_restricted_to_mods": BOOL,
+}
+define("NewGroupRequest", obj({
+    "name": {"type": "string", "maxLength": 30, "pattern": "^[a-z0-9_.-]+$"}, **_GROUP_FIELDS,
+}, optional=["summary", "rules", "language", "posting_restricted_to_mods"]))
+define("EditGroupRequest", obj({**_GROUP_FIELDS, "reason": REASON},
+                               optional=[*_GROUP_FIELDS, "reason"],
+                               description="At least one field besides reason."))
+define("ModeratorList", obj({"moderators": {"type": "array", "items": ref("Actor")}}))
+
+# --- moderation (fedi/routes/api_admin.py, fedi/routes/api_modlog.py) ------------------------
+
+define("ReasonRequest", obj({"reason": REASON}, optional=["reason"]))
+define("ModeratedPost", obj({
+    **_POST, "content": {**STR, "description": "sanitised HTML, also when removed"},
+    "removed_reason": OPT_STR,
+}, optional=_POST_OPTIONAL, description="A post as moderators see it (api_admin._post_answer)."))
+define("Ban", obj({
+    "id": INT, "actor": HANDLE, "actor_ap_id": {**OPT_STR, "format": "uri"},
+    "group": {**HANDLE, "description": "the group's handle; null for an instance ban"},
+    "reason": STR, "expires_at": OPT_TIME, "remove_content": BOOL, "created_by": HANDLE,
+    "created_at": TIME, "lifted_at": OPT_TIME,
+    "ap_id": {**OPT_STR, "description": "the Block activity sent for it"},
+}, description="api_admin.ban_view"))
+define_page("BanPage", "Ban")
+define("BanRequest", obj({
+    "actor": {"type": "string", "description": "name@host or actor URL"},
+    "group": {"type": "string", "description": "a group name; none bans from the instance"},
+    "reason": REASON,
+    "expires_at": {"type": "string", "format": "date-time",
+                   "description": "with a time zone; none bans for good"},
+    "remove_content": BOOL,
+}, optional=["group", "reason", "expires_at", "remove_content"]))
+define("Report", obj({
+    "id": INT, "state": {"type": "string", "enum": ["open", "resolved"]},
+    "remote": {**BOOL, "description": "sent by another server (Flag)"},
+    "reporter": HANDLE, "actor": {**HANDLE, "description": "the reported actor"},
+    "post_ids": {"type": "array", "items": INT}, "group": HANDLE, "reason": STR,
+    "assigned_to": HANDLE, "resolved_by": HANDLE, "resolved_at": OPT_TIME,
+    "resolution": OPT_STR, "forwarded_to": OPT_STR, "ap_id": OPT_STR, "created_at": TIME,
+}, description="api_admin.report_view"))
+define_page("ReportPage", "Report")
+define("NewReportRequest", {
+    **obj({"post_id": {"type": "integer", "minimum": 1},
+           "actor": {"type": "string", "description": "name@host or actor URL"},
+           "reason": {**REASON, "description": "what is wrong"}},
+          optional=["post_id", "actor"]),
+    "anyOf": [{"required": ["post_id"]}, {"required": ["actor"]}],
+})
+define("AssignReportRequest", obj({
+    "assignee": {"type": "string", "description": "a username; none assigns the caller"},
+}, optional=["assignee"]))
+define("ResolveReportRequest", obj({
+    "resolution": {"type": "string", "maxLength": moderation.REASON_MAX},
+    "reason": {**REASON, "description": "used when resolution is missing"},
+}, optional=["resolution", "reason"]))
+define("DomainPolicy", obj({
+    "domain": STR, "blocked": BOOL, "allowed": {**BOOL, "description": "on the allowlist"},
+    "reason": STR,
+}, description="A domain's block and allowlist entry (moderation._domain_state)."))
+define_page("DomainPolicyList", "DomainPolicy", one_page=True)
+define("DomainPolicyRequest", {
+    **obj({"blocked": BOOL, "allowed": BOOL, "reason": REASON},
+          optional=["blocked", "allowed", "reason"]),
+    "anyOf": [{"required": ["blocked"]}, {"required": ["allowed"]}],
+})
+define("Instance", obj({
+    "domain": STR, "software": OPT_STR, "software_version": OPT_STR, "blocked": BOOL,
+    "actors": {**INT, "description": "known actors on the host"},
+    "deliveries": obj({"queued": INT, "failed": INT, "delivered": INT, "cancelled": INT}),
+    "failing_since": OPT_TIME, "last_success_at": OPT_TIME, "unavailable": BOOL,
+}, description="A known server and its delivery health (api_admin.list_instances)."))
+define_page("InstancePage", "Instance")
+define("InstanceActionResult", obj({
+    "domain": STR, "action": {"type": "string", "enum": ["reset", "retry"]},
+    "changed": {**INT, "description": "rows changed"},
+}))
+define("ParkedActivity", obj({
+    "id": INT, "ap_id": STR, "type": STR, "actor": STR, "attempts": INT, "error": OPT_STR,
+    "received_at": TIME,
+    "activity": {"type": "object", "additionalProperties": True,
+                 "description": "the activity as received"},
+}, description="An inbound activity the queue gave up on (api_admin.list_parked)."))
+define_page("ParkedActivityPage", "ParkedActivity")
+define("AccountStatus", obj({"id": INT, "username": STR, "status": ACCOUNT_STATUS,
+                             "role": ROLE}))
+define("AdminAccount", obj({
+    "id": INT, "username": STR, "status": ACCOUNT_STATUS, "role": ROLE,
+    "registration_reason": OPT_STR, "created_at": TIME,
+}))
+define_page("AdminAccountList", "AdminAccount", one_page=True)
+define("ModerationSettings", obj({
+    "allowlist_mode": {**BOOL, "description": "federate only with allowed domains"},
+    "modlog_show_moderators": {**BOOL, "description": "the public modlog names moderators"},
+}))
+define("ModerationSettingsRequest", {
+    **obj({"allowlist_mode": BOOL, "modlog_show_moderators": BOOL},
+          optional=["allowlist_mode", "modlog_show_moderators"]),
+    "anyOf": [{"required": ["allowlist_mode"]}, {"required": ["modlog_show_moderators"]}],
+})
+define("ModlogEntry", obj({
+    "id": INT, "action": {**STR, "description": "e.g. post_remove, ban, group_update"},
+    "created_at": TIME, "reason": STR, "group": HANDLE,
+    "moderator": {**HANDLE, "description": "null unless moderators are shown"},
+    "remote": {**BOOL, "description": "done on another server"},
+    "target": obj({"actor": HANDLE, "post_id": OPT_INT, "post_title": OPT_STR,
+                   "domain": OPT_STR}),
+    "details": {"type": "object", "additionalProperties": True,
+                "description": "action-specific facts"},
+    "ap_id": {**OPT_STR, "description": "the activity that was sent for it"},
+}, description="api_modlog.entry_view"))
+define_page("ModlogPage", "ModlogEntry")
+define("OpenApiDocument", {
+    **obj({"openapi": STR, "info": {"type": "object", "additionalProperties": True},
+           "servers": {"type": "array", "items": {"type": "object",
+                                                   "additionalProperties": True}},
+           "tags": {"type": "array", "items": {"type": "object",
+                                               "additionalProperties": True}},
+           "components": {"type": "object", "additionalProperties": True},
+           "paths": {"type": "object", "additionalProperties": True}}),
+    "description": "This document (OpenAPI 3.1).",
+})
+
+# --- operations -------------------------------------------------------------------------------
+
+SECURITY_SCHEMES: dict[str, Any] = {
+    "bearerAuth": {"type": "http", "scheme": "bearer",
+                   "description": "A token from POST /api/v1/auth/token."},
+}
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+PAGE_PARAMETERS: list[dict[str, Any]] = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1},
+     "description": "how many items (default and maximum depend on the list)"},
+    {"name": "cursor", "in": "query", "schema": {"type": "string"},
+     "description": "the `next` of the previous page"},
+]
+
+
+def path_param(name: str, *, integer: bool = False, description: str | None = None) -> Schema:
+    param: Schema = {"name": name, "in": "path", "required": True,
+                     "schema": {"type": "integer" if integer else "string"}}
+    if description:
+        param["description"] = description
+    return param
+
+
+def query_param(name: str, description: str, **schema: Any) -> Schema:
+    return {"name": name, "in": "query", "description": description,
+            "schema": {"type": "string", **schema}}
+
+
+def ok(description: str, schema: str) -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
+
+
+def operation(
+    operation_id: str, summary: str, tag: str, *, responses: Mapping[str, Schema | str],
+    body: str | None = None, body_required: bool = True, auth: bool = False,
+    params: Sequence[Schema] = (), description: str | None = None,
+) -> dict[str, Any]:
+    """One operation. ``responses`` maps a status to a response, or to the description of
+    an error in the shared Error shape. A bearer-token operation can always answer 401,
+    one with a JSON body 400 and 413: those are added."""
+    answers: dict[str, Schema] = {
+        status: error(value) if isinstance(value, str) else value
+        for status, value in responses.items()}
+    if auth:
+        answers.setdefault("401", shared("Unauthorized"))
+    if body is not None:
+        answers.setdefault("400", shared("InvalidJson"))
+        answers.setdefault("413", shared("PayloadTooLarge"))
+    doc: dict[str, Any] = {"operationId": operation_id, "summary": summary, "tags": [tag]}
+    if description:
+        doc["description"] = description
+    if auth:
+        doc["security"] = BEARER
+    if params:
+        doc["parameters"] = list(params)
+    if body is not None:
+        doc["requestBody"] = {"required": body_required,
+                              "content": {"application/json": {"schema": ref(body)}}}
+    doc["responses"] = dict(sorted(answers.items()))
+    return doc
+
+
+def components() -> dict[str, Any]:
+    return {"schemas": dict(SCHEMAS), "responses": dict(RESPONSES),
+            "securitySchemes": SECURITY_SCHEMES}
