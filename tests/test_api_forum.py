@@ -199,3 +199,29 @@ async def test_openapi_lists_the_routes(app_client: httpx.AsyncClient) -> None:
                  "/api/v1/groups/{ref}", "/api/v1/groups/{ref}/threads", "/api/v1/posts/{id}",
                  "/api/v1/posts/{id}/replies", "/api/v1/posts/{id}/like"]:
         assert path in doc["paths"], path
+
+
+async def test_a_banned_person_cannot_like(app_client: httpx.AsyncClient, ctx: Context) -> None:
+    """A ban stops likes too, as the ban page says (issue 11); an instance ban as well."""
+    from storage import moderation as moderation_store
+
+    anna = await make_user(ctx, "anna")
+    ben = await make_user(ctx, "ben")
+    carl = await make_user(ctx, "carl")
+    group = await make_group(ctx)
+    r = await app_client.post("/api/v1/groups/breitband/threads", headers=anna.headers,
+                              json={"title": "T", "content": "B"})
+    post_id = r.json()["id"]
+    async with ctx.pool.acquire() as conn:
+        await moderation_store.ban(conn, actor_id=ben.actor.id, group_id=group.id,
+                                   reason="Spam")
+        await moderation_store.ban(conn, actor_id=carl.actor.id, group_id=None)
+    for banned in (ben, carl):
+        r = await app_client.post(f"/api/v1/posts/{post_id}/like", headers=banned.headers)
+        assert r.status_code == 403, r.text
+        assert r.json()["error"] == "banned" and "banned" in r.json()["message"]
+    r = await app_client.get(f"/api/v1/posts/{post_id}")
+    assert r.json()["like_count"] == 0
+    likes = await ctx.pool.fetchval(
+        "SELECT count(*) FROM activities WHERE post_id = $1 AND type = 'Like'", post_id)
+    assert likes == 0

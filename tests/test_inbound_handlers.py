@@ -5,7 +5,9 @@ Delete, Like/Dislike/Undo, and Update/Delete/Move of actors."""
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from activitypub import vocab
@@ -262,6 +264,31 @@ def test_titles_from_the_first_line_cut_on_a_word_boundary() -> None:
     assert derive_title(note("<p>@x@y</p>", summary="CW")) == "CW"
 
 
+CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus" / "mastodon"
+
+
+def test_titles_end_before_the_words_that_lead_in_to_a_removed_link() -> None:
+    """A real Mastodon status (KDE's, with a link on its own line after "...donation:") and
+    the same status in German with the link inside the sentence ("Siehe <link>")."""
+    doc = json.loads((CORPUS / "objects" / "note_2.json").read_text())
+    status = vocab.parse(doc)
+    assert isinstance(status, vocab.APObject)
+    assert derive_title(status) == "We also need funding 💶 to keep the gears turning!"
+    link = doc["content"].split("<p><a ")[1].split("</p>")[0]
+    mention = doc["content"].split("</p>")[0]
+    german = {**doc, "contentMap": None, "content": (
+        f"{mention}</p><p>Die neue Förderrichtlinie für den Breitbandausbau ist "
+        f"veröffentlicht. Siehe <a {link} für alle Details.</p>")}
+    parsed = vocab.parse(german)
+    assert isinstance(parsed, vocab.APObject)
+    assert derive_title(parsed) == ("Die neue Förderrichtlinie für den Breitbandausbau ist "
+                                    "veröffentlicht.")
+    lead_in = {**german, "content": f"<p>Alle Unterlagen zur Förderung unter <a {link}</p>"}
+    parsed = vocab.parse(lead_in)
+    assert isinstance(parsed, vocab.APObject)
+    assert derive_title(parsed) == "Alle Unterlagen zur Förderung"
+
+
 async def test_refusals_send_a_reject_that_says_why(fed: Fed) -> None:
     alice = fed.remote(0, "alice")
     bob = fed.remote(1, "bob")
@@ -407,6 +434,25 @@ async def test_likes_and_dislikes_are_counted_and_undone(fed: Fed) -> None:
     post = await post_by_ap_id(fed, note_id)
     assert (post.like_count, post.dislike_count) == (1, 0)
     assert (await state(fed, bare))[0] == "ignored"
+
+
+async def test_a_banned_remote_actor_s_like_is_refused(fed: Fed) -> None:
+    """A ban stops likes from other servers too (issue 11): not counted, not relayed."""
+    alice = fed.remote(0, "alice")
+    bob = fed.remote(1, "bob")
+    create = await _thread_by(fed, alice)
+    await fed.send(bob, follow(bob, fed.group.ap_id))  # caches Bob
+    await fed.process()
+    async with fed.ctx.pool.acquire() as conn:
+        bob_id = await conn.fetchval("SELECT id FROM actors WHERE ap_id = $1", bob["id"])
+        await moderation.ban(conn, actor_id=bob_id, group_id=fed.group.id, reason="Spam")
+    like = {"id": new_id(fed.peer.hosts[1]), "type": "Like", "actor": bob["id"],
+            "object": create["object"]["id"]}
+    await fed.send(bob, like)
+    await fed.process()
+    assert (await post_by_ap_id(fed, create["object"]["id"])).like_count == 0
+    status, reason = await state(fed, like)
+    assert status == "ignored" and "banned from this group: Spam" in (reason or "")
 
 
 # -- out of order ------------------------------------------------------------------------

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 
 LINK_REL = "nofollow ugc noopener"
 
@@ -28,11 +32,22 @@ _ATTRIBUTES = {
 _SCHEMES = {"http", "https", "mailto"}
 
 
+def _image_as_link(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict,
+                   env: EnvType) -> str:
+    """An image becomes a link to it, named by its alt text: posts embed no images (the
+    sanitiser would drop an <img> and, with it, every trace of the image)."""
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    alt = self.renderInlineAsText(token.children or [], options, env).strip()
+    return f'<a href="{html.escape(src)}">{html.escape(alt or src)}</a>'
+
+
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
     # commonmark with raw HTML off; tables, strikethrough and bare-URL links like GitHub.
     md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
     md.enable(["table", "strikethrough", "linkify"])
+    md.add_render_rule("image", _image_as_link)
     return md
 
 
@@ -51,6 +66,31 @@ def sanitize_html(raw: str) -> str:
 def render_markdown(source: str) -> str:
     """Markdown (raw HTML off) rendered and then sanitised."""
     return sanitize_html(_markdown().render(source)).strip()
+
+
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])\b", re.IGNORECASE)
+
+
+def shift_headings(content: str, base: int) -> str:
+    """Fit the headings of sanitised HTML into a page below a heading of level ``base``:
+    the post's top level becomes ``base + 1`` and no heading is more than one level below
+    the one before it (axe's heading-order), so "# A" then "### B" becomes h3, h4 under
+    an h2. In sanitised HTML a literal "<" only occurs as a tag, and headings do not nest."""
+    levels = sorted({int(level) for _, level in _HEADING_TAG.findall(content)})
+    rank = {level: index for index, level in enumerate(levels)}
+    previous = base
+    current = base + 1
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal previous, current
+        if match[1]:  # the closing tag of the heading just opened
+            return f"</h{current}"
+        wanted = base + 1 + rank[int(match[2])]
+        current = max(base + 1, min(wanted, previous + 1, 6))
+        previous = current
+        return f"<h{current}"
+
+    return _HEADING_TAG.sub(replace, content)
 
 
 _BLOCK_END = re.compile(r"</(p|li|h[1-6]|blockquote|pre|tr)>|<br\s*/?>", re.IGNORECASE)

@@ -51,11 +51,50 @@ def hashtags_of(markdown: str) -> list[str]:
     return list(seen)
 
 
-async def _check_may_post(conn: Any, group: Actor, author: Actor) -> None:
+async def check_may_start_thread(conn: Any, group: Actor, author: Actor) -> None:
+    """Refuse a thread the group does not take from ``author``: a group where only its
+    moderators start threads, or a ban. The forms call this too, before they are shown."""
     if group.posting_restricted_to_mods and not await group_store.is_moderator(
         conn, group.id, author.id
     ):
         raise Forbidden("only the moderators of this group may start threads in it")
+    await check_may_post(conn, group, author)
+
+
+async def check_may_reply(conn: Any, *, thread: Post | None, parent: Post,
+                          author: Actor) -> Actor | None:
+    """Refuse a reply to ``parent`` (in ``thread``): a locked, deleted or removed thread,
+    a deleted or removed parent, a ban. Returns the group. The forms call this too."""
+    if thread is None:
+        raise NotFound("the thread no longer exists")
+    if thread.locked:
+        raise Forbidden("this thread is locked: no new replies", code="thread_locked")
+    if not parent.visible or thread.removed_at is not None:
+        raise Gone("you cannot reply to a deleted or removed post")
+    group = await actor_store.get(conn, parent.group_id) if parent.group_id else None
+    await check_may_post(conn, group, author)
+    return group
+
+
+async def reply_refusal(ctx: Context, *, parent: Post, author: Actor) -> None:
+    """:func:`check_may_reply` outside a reply, for pages that offer the reply form."""
+    async with ctx.pool.acquire() as conn:
+        thread = (await post_store.get(conn, parent.thread_id)
+                  if parent.thread_id is not None else None)
+        await check_may_reply(conn, thread=thread, parent=parent, author=author)
+
+
+async def like_refusal(ctx: Context, *, group: Actor | None, actor: Actor) -> None:
+    """The rule :func:`like_post` applies to ``actor`` in ``group`` (a ban), for pages
+    that offer the like button."""
+    async with ctx.pool.acquire() as conn:
+        await check_may_post(conn, group, actor)
+
+
+async def thread_refusal(ctx: Context, *, group: Actor, author: Actor) -> None:
+    """:func:`check_may_start_thread` for pages that offer the new-thread form."""
+    async with ctx.pool.acquire() as conn:
+        await check_may_start_thread(conn, group, author)
 
 
 async def _publish(conn: Any, ctx: Context, *, author: Actor, group: Actor | None,
@@ -104,8 +143,7 @@ async def create_thread(ctx: Context, *, author: Actor, group: Actor, title: Any
     body = check_body(content)
     urls = Urls(ctx.settings.base_url)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await _check_may_post(conn, group, author)
-        await check_may_post(conn, group, author)
+        await check_may_start_thread(conn, group, author)
         group_row = await group_store.get(conn, group.id)
         post_id = await post_store.next_id(conn)
         ap_id = urls.post(post_id)
@@ -132,14 +170,7 @@ async def create_reply(ctx: Context, *, author: Actor, parent: Post, content: An
         # Lock the thread row so a concurrent lock or removal is seen.
         thread = (await post_store.get_for_share(conn, parent.thread_id)
                   if parent.thread_id is not None else None)
-        if thread is None:
-            raise NotFound("the thread no longer exists")
-        if thread.locked:
-            raise Forbidden("this thread is locked: no new replies", code="thread_locked")
-        if not parent.visible or thread.removed_at is not None:
-            raise Gone("you cannot reply to a deleted or removed post")
-        group = await actor_store.get(conn, parent.group_id) if parent.group_id else None
-        await check_may_post(conn, group, author)
+        group = await check_may_reply(conn, thread=thread, parent=parent, author=author)
         parent_author = await actor_store.get(conn, parent.author_id)
         post_id = await post_store.next_id(conn)
         ap_id = urls.post(post_id)
@@ -168,16 +199,21 @@ async def create_reply(ctx: Context, *, author: Actor, parent: Post, content: An
     return post
 
 
-def _check_author(post: Post, actor: Actor) -> None:
-    if post.author_id != actor.id:
-        raise Forbidden("only the author may change this post")
+def check_may_change(post: Post, actor: Actor) -> None:
+    """Only the author edits or deletes a post, and only while it is there: a post the
+    moderators removed stays as it was (its text is evidence, hidden from everyone else).
+    The edit and delete forms call this before they show the post."""
     if post.deleted_at is not None:
         raise Gone("this post was deleted")
+    if post.removed_at is not None:
+        raise Gone("this post was removed by the moderators")
+    if post.author_id != actor.id:
+        raise Forbidden("only the author may change this post")
 
 
 async def edit_post(ctx: Context, *, actor: Actor, post: Post, title: Any = None,
                     content: Any = None) -> Post:
-    _check_author(post, actor)
+    check_may_change(post, actor)
     changes: dict[str, Any] = {}
     if title is not None:
         if not post.is_thread:
@@ -202,7 +238,7 @@ async def edit_post(ctx: Context, *, actor: Actor, post: Post, title: Any = None
 
 
 async def delete_post(ctx: Context, *, actor: Actor, post: Post) -> None:
-    _check_author(post, actor)
+    check_may_change(post, actor)
     async with ctx.pool.acquire() as conn, conn.transaction():
         _, group, _ = await _context_of(conn, post)
         note = await note_for(conn, ctx, post)
@@ -218,10 +254,12 @@ async def like_post(ctx: Context, *, actor: Actor, post: Post) -> bool:
     if not post.visible:
         raise Gone("this post was deleted or removed")
     async with ctx.pool.acquire() as conn, conn.transaction():
+        author, group, _ = await _context_of(conn, post)
+        # A ban covers likes as well as posts (the ban page says so).
+        await check_may_post(conn, group, actor)
         like_id = new_activity_id(ctx)
         if not await post_store.add_like(conn, post.id, actor.id, ap_id=like_id):
             return False
-        author, group, _ = await _context_of(conn, post)
         like = activity(like_id, "Like", actor, post.ap_id, to=[author.ap_id],
                         cc=[group.ap_id] if group else [],
                         audience=group.ap_id if group else None)

@@ -2,8 +2,9 @@
 
 Every document answers exactly 200 with ``application/activity+json`` and ``id`` equal to
 its URL (mastodon-interop.md §3); deleted things answer 410 with a Tombstone. Actor and
-post URLs are web pages too (content negotiation); collections and activities have no
-page and always answer JSON. Followers and following lists give only ``totalItems``:
+post URLs are web pages too (content negotiation), and so are a group's moderators and
+modlog collections for browsers (Accept: text/html); the other collections and activities
+have no page and always answer JSON. Followers and following lists give only ``totalItems``:
 like Mastodon's hidden lists, who follows whom is not published.
 """
 
@@ -205,14 +206,43 @@ async def featured(request: Request) -> Response:
     return activity_response(ordered_collection(url, len(notes), items=notes))
 
 
+def _wants_page(request: Request, kind: str) -> bool:
+    """A browser (text/html, no ActivityPub type) asking for a collection the forum shows
+    as a page. Clients that send no Accept or ``*/*`` keep getting the JSON as before:
+    these URLs were JSON-only, and ActivityPub software fetching them must not get HTML."""
+    accept = request.headers.get("accept", "")
+    return ("text/html" in accept and not request_wants_activitypub(request)
+            and html_page_for(request, kind) is not None)
+
+
+async def _collection_page(request: Request, kind: str, group: Actor, url: str) -> Response:
+    return await html_response(request, kind, group, title=group.name or group.username,
+                               text_html=None, alternate=url)
+
+
 async def moderators(request: Request) -> Response:
-    """Lemmy's moderators collection: the ids of the group's moderators."""
+    """Lemmy's moderators collection: the ids of the group's moderators; a page for
+    browsers."""
     ctx = _ctx(request)
     async with ctx.pool.acquire() as conn:
         group = await _live_actor(conn, ctx, "groups", request.path_params["name"])
+        if _wants_page(request, "moderators"):
+            url = group.moderators_url or _urls(ctx).moderators(group.ap_id)
+            return await _collection_page(request, "moderators", group, url)
         ids = [m.ap_id for m in await group_store.moderators(conn, group.id)]
     url = group.moderators_url or _urls(ctx).moderators(group.ap_id)
     return activity_response(ordered_collection(url, len(ids), items=ids))
+
+
+async def group_modlog(request: Request) -> Response:
+    """``/groups/{name}/modlog``: the modlog page of the group for browsers, else the
+    OrderedCollection."""
+    if _wants_page(request, "modlog"):
+        ctx = _ctx(request)
+        async with ctx.pool.acquire() as conn:
+            group = await _live_actor(conn, ctx, "groups", request.path_params["name"])
+        return await _collection_page(request, "modlog", group, f"{group.ap_id}/modlog")
+    return await group_modlog_collection(request)
 
 
 # Posts, contexts, activities -------------------------------------------------------------
@@ -325,7 +355,7 @@ routes = [
     *_actor_routes("groups"),
     Route("/groups/{name}/featured", featured, methods=["GET", "HEAD"]),
     Route("/groups/{name}/moderators", moderators, methods=["GET", "HEAD"]),
-    Route("/groups/{name}/modlog", group_modlog_collection, methods=["GET", "HEAD"]),
+    Route("/groups/{name}/modlog", group_modlog, methods=["GET", "HEAD"]),
     Route("/posts/{post_id:int}", post_document, methods=["GET", "HEAD"]),
     Route("/posts/{post_id:int}/context", context_collection, methods=["GET", "HEAD"]),
     Route("/activities/{token:path}", activity_document, methods=["GET", "HEAD"]),

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from fedi.web.account_pages import default_limits
-from fedi.web.common import html_error_handlers
+from fedi.web.common import html_error_handlers, unavailable_page, wants_html
+from fedi.web.modlog_page import HTML_PAGES as TRANSPARENCY_PAGES
 from fedi.web.pages import HTML_PAGES
 from fedi.web.routes import routes
 
-__all__ = ["install", "routes"]
+__all__ = ["install", "routes", "unavailable_page", "wants_html"]
 
 
 def install(app: Any) -> None:
@@ -22,5 +23,6 @@ def install(app: Any) -> None:
     if pages is None:
         pages = app.state.html_pages = {}
     pages.update(HTML_PAGES)
+    pages.update(TRANSPARENCY_PAGES)  # kinds "modlog" and "moderators"
     app.state.web_limits = default_limits()
     html_error_handlers(app)

@@ -6,13 +6,18 @@ in-memory :class:`~fedi.web.ratelimit.RateLimiter` per action).
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedi.errors import AppError, TooManyRequests
+from fedi.actors import check_name
+from fedi.errors import AppError, TooManyRequests, ValidationFailed
 from fedi.forum import accounts
 from fedi.web.common import ctx_of, field_errors, read_form, text, web_endpoint
 from fedi.web.i18n import LANGUAGES
+from fedi.web.messages import N_
 from fedi.web.ratelimit import RateLimiter
 from fedi.web.render import LANG_COOKIE, page, redirect, safe_next
 from fedi.web.session import current_viewer, end_session, start_session
@@ -45,6 +50,34 @@ async def _rate_limited(request: Request, template: str, wait: float,
 # Sign-up ----------------------------------------------------------------------------------
 
 _SIGNUP_FIELDS = ("username", "display_name", "email", "reason")
+PASSWORDS_DIFFER = N_("The two passwords are not the same.")
+
+
+async def signup_errors(request: Request, values: dict[str, str], password: str,
+                        confirmation: str) -> dict[str, str]:
+    """Every field's error at once (the service stops at the first): its own checks of
+    name, address, password and display name, and the web form's repeated password."""
+    known = {"username": values["username"].strip().lower(), "email": values["email"].strip()}
+    checks: list[Callable[[], object]] = [
+        lambda: check_name(values["username"]),
+        lambda: accounts.check_email(values["email"]),
+        lambda: accounts.check_display_name(values["display_name"], "name"),
+    ]
+    errors: dict[str, str] = {}
+    for check in checks:
+        try:
+            check()
+        except AppError as exc:
+            errors.update(field_errors(request, exc))
+    try:
+        # Judging a password's strength takes CPU time: off the event loop, as register does.
+        await asyncio.to_thread(accounts.check_password, password, **known)
+    except AppError as exc:
+        errors.update(field_errors(request, exc))
+    if password != confirmation:
+        errors.update(field_errors(request, ValidationFailed(PASSWORDS_DIFFER,
+                                                             field="password_confirm")))
+    return errors
 
 
 @web_endpoint
@@ -65,10 +98,17 @@ async def signup(request: Request) -> Response:
         if wait is not None:
             return await _rate_limited(request, "signup.html", wait,
                                        {"mode": mode, "values": values})
+        password = text(form, "password")
+        errors = (await signup_errors(request, values, password,
+                                      text(form, "password_confirm"))
+                  if mode != "closed" else {})
+        if errors:
+            return await page(request, "signup.html", {
+                "mode": mode, "values": values, "errors": errors}, status=422)
         try:
             account = await accounts.register(
                 conn, ctx, username=values["username"], email=values["email"],
-                password=text(form, "password"), display_name=values["display_name"],
+                password=password, display_name=values["display_name"],
                 reason=values["reason"] or None,
             )
         except AppError as exc:
@@ -111,6 +151,13 @@ async def login(request: Request) -> Response:
     response = redirect(request, next_path, flash="logged_in")
     await start_session(request, response, account)
     return response
+
+
+@web_endpoint
+async def logout_form(request: Request) -> Response:
+    """GET /logout (a typed or bookmarked address): the button, since logging out
+    changes data and so needs the form's CSRF token."""
+    return await page(request, "logout.html")
 
 
 @web_endpoint

@@ -17,7 +17,7 @@ from fedi.errors import AppError, Forbidden, NotFound
 from fedi.forum import moderation
 from fedi.forum.moderation import Staff
 from fedi.web.render import current_path, page, redirect, translate
-from fedi.web.session import Viewer, check_csrf, current_viewer
+from fedi.web.session import Viewer, assume_anonymous, check_csrf, current_viewer
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 MAX_FORM_FIELDS = 50
@@ -80,14 +80,42 @@ def int_param(value: str | None) -> int | None:
     return int(value)
 
 
+# Answers that no correction of the input changes: not allowed, gone, wait a while.
+REFUSAL_STATUSES = frozenset({403, 410, 429})
+# The key of a refusal among a form's errors: shown under its own heading, not under
+# "Please check your input" (macros.html error_summary).
+REFUSAL = "_refusal"
+
+
+def is_refusal(exc: AppError) -> bool:
+    return exc.status in REFUSAL_STATUSES and not exc.field
+
+
+def refusal_text(request: Request, exc: AppError) -> str:
+    return translate(request, exc.message, exc.status)
+
+
 def field_errors(request: Request, exc: AppError) -> dict[str, str]:
-    """A service error as {field: translated message}; '' holds errors of no field."""
-    return {exc.field or "": translate(request, exc.message)}
+    """A service error as {field: translated message}; '' holds input errors of no field,
+    :data:`REFUSAL` a refusal."""
+    if is_refusal(exc):
+        return {REFUSAL: refusal_text(request, exc)}
+    return {exc.field or "": translate(request, exc.message, exc.status)}
+
+
+async def refusal_of(request: Request, check: Awaitable[None]) -> str | None:
+    """Why a service's ``check`` refuses the viewer (translated), or None: pages ask the
+    services' own rules before they offer a form."""
+    try:
+        await check
+    except AppError as exc:
+        return refusal_text(request, exc)
+    return None
 
 
 async def error_page(request: Request, exc: AppError) -> Response:
     return await page(request, "error.html", {
-        "status": exc.status, "message": translate(request, exc.message),
+        "status": exc.status, "message": translate(request, exc.message, exc.status),
     }, status=exc.status)
 
 
@@ -136,8 +164,17 @@ def html_error_handlers(app: Any) -> None:
 
 
 def _http_as_app_error(exc: HTTPException) -> AppError:
+    """Starlette's own errors ("Method Not Allowed" ...) as the sentence for their status
+    (messages.translate_message falls back to one for a text it does not know)."""
     if exc.status_code == 404:
         return NotFound("This page does not exist.")
     error = AppError(str(exc.detail))
     error.status = exc.status_code
     return error
+
+
+async def unavailable_page(request: Request, *, headers: dict[str, str] | None = None
+                           ) -> Response:
+    """503 for browsers while the database cannot be reached: a page that needs none."""
+    assume_anonymous(request)
+    return await page(request, "unavailable.html", status=503, headers=headers)

@@ -2,15 +2,21 @@
 
 The services (``fedi.forum``) speak English, for the API; the pages show their messages
 next to a form field in the reader's language. Fixed messages are catalog entries as they
-are; messages with a value in them are matched by a pattern and translated with the value
-put back. A message that matches nothing is shown as it is (English), never dropped.
+are (the English catalog turns the terse ones into sentences); messages with a value in
+them are matched by a pattern and translated with the value put back. A message that
+matches nothing (an exception's text, a new message nobody translated yet) is never shown:
+the reader gets the general sentence for the answer's status instead, and the log the text.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 
 from fedi.web import i18n
+
+log = logging.getLogger("fedi.web.messages")
 
 
 def N_(message: str) -> str:
@@ -74,7 +80,28 @@ SERVICE_MESSAGES = (
     N_("actor is required: a handle name@host or an actor URL"),
     N_("You are banned from this group."),
     N_("You are banned from this instance."),
+    N_("this post was removed by the moderators"),
+    N_("reason must be text"),
+    N_("reason must not contain NUL characters"),
+    N_("actor must be a handle name@host or an actor URL"),
 )
+
+# The sentence shown for a message nobody translated, by the answer's status.
+GENERIC = {
+    400: N_("The request could not be processed. Please check your input."),
+    401: N_("Please log in first."),
+    403: N_("You are not allowed to do this."),
+    404: N_("This page does not exist."),
+    405: N_("This address cannot be used like this. Please use the links and buttons "
+            "of the pages."),
+    409: N_("This is not possible in the current state. Please reload the page."),
+    410: N_("This is no longer available."),
+    413: N_("The form is too large."),
+    422: N_("The request could not be processed. Please check your input."),
+    429: N_("Too many attempts. Please wait a few minutes and try again."),
+    502: N_("Another server did not answer as expected. Please try again later."),
+}
+GENERIC_OTHER = N_("Something went wrong. Please try again later.")
 
 # (pattern of the English message, catalog entry with %(value)s for the captured value)
 _PATTERNS = (
@@ -87,8 +114,25 @@ _PATTERNS = (
      N_("The user name may contain only a–z, 0–9 and _, with . or - inside (not %(value)s).")),
     (re.compile(r"^username '(.*)' is reserved$"),
      N_("The user name %(value)s is reserved.")),
-    (re.compile(r"^no post (\d+)$"), N_("There is no post %(value)s.")),
+    (re.compile(r"^no post (\d+)(?: here)?$"), N_("There is no post %(value)s.")),
     (re.compile(r"^no group (.*) is known here$"), N_("There is no group %(value)s here.")),
+    (re.compile(r"^no group named '(.*)' here$"), N_("There is no group %(value)s here.")),
+    (re.compile(r"^no group '(.*)' here$"), N_("There is no group %(value)s here.")),
+    (re.compile(r"^no user named '(.*)' here$"), N_("There is nobody named %(value)s here.")),
+    (re.compile(r"^the group (.*) has been deleted$"),
+     N_("The group %(value)s has been deleted.")),
+    (re.compile(r"^(.*) has been deleted$"), N_("This has been deleted: %(value)s.")),
+    # fedi.forum.groups: remote lookups (the exception's text stays in the log)
+    (re.compile(r"^could not reach the host of (.*?): .*$", re.DOTALL),
+     N_("The server of %(value)s could not be reached. Please try again later.")),
+    (re.compile(r"^(.*?) did not answer with a usable group document: .*$", re.DOTALL),
+     N_("The server of %(value)s did not send a usable group.")),
+    (re.compile(r"^no such group at that host: (.*?) \(.*\)$", re.DOTALL),
+     N_("The server knows no group %(value)s.")),
+    (re.compile(r"^'(.*)' is not a group name or name@host$"),
+     N_("The name %(value)s is neither a group name nor an address name@server.")),
+    (re.compile(r"^(.*) is a \w+, not a group$"),
+     N_("The address %(value)s does not belong to a group.")),
     # fedi.forum.moderation
     (re.compile(r"^Only moderators of (.*) \(or administrators\) may do this\.$"),
      N_("Only moderators of %(value)s (or administrators) may do this.")),
@@ -102,8 +146,11 @@ _PATTERNS = (
      N_("%(value)s is a group of another instance: its own moderators ban there.")),
     (re.compile(r"^(.*) is a \w+: only people and bots can be banned$"),
      N_("%(value)s is not a person: only people and bots can be banned.")),
-    (re.compile(r"^(.*) is on a host we do not contact: .*$"),
+    (re.compile(r"^(.*?) is on a host we do not contact: .*$", re.DOTALL),
      N_("%(value)s is on a server this forum does not contact.")),
+    (re.compile(r"^could not look up (.*?): .*$", re.DOTALL),
+     N_("The address %(value)s could not be looked up: its server did not answer as "
+        "expected. Please try again later.")),
     (re.compile(r"^the account is (\w+): cannot \w+ it$"),
      N_("The account is %(value)s: this is not possible.")),
     (re.compile(r"^You are banned from this (?:group|instance): (.*)$"),
@@ -114,13 +161,34 @@ _PATTERNS = (
 )
 
 
-def translate_message(lang: str, message: str) -> str:
+@functools.cache
+def _known() -> frozenset[str]:
+    """The catalog's msgids (German is complete, so its compiled catalog has them all)."""
+    catalog = i18n.translations(i18n.DEFAULT_LANGUAGE)._catalog
+    return frozenset(key for key in catalog if isinstance(key, str) and key)
+
+
+def generic_message(lang: str, status: int | None) -> str:
+    """The general sentence for an answer with ``status``."""
+    if status in GENERIC:
+        message = GENERIC[status]
+    elif status is not None and 400 <= status < 500:
+        message = GENERIC[400]
+    else:
+        message = GENERIC_OTHER
+    return i18n.gettext(lang, message)
+
+
+def translate_message(lang: str, message: str, status: int | None = None) -> str:
+    """``message`` in ``lang``; a message the catalogs and patterns do not know becomes
+    the general sentence for ``status``."""
     translations = i18n.translations(lang)
-    translated: str = translations.ugettext(message)
-    if translated != message:
+    if message in _known():
+        translated: str = translations.ugettext(message)
         return translated
     for pattern, template in _PATTERNS:
         match = pattern.match(message)
         if match:
             return translations.ugettext(template) % {"value": match.group(1)}
-    return message
+    log.info("no translation for the message %r (status %s)", message, status)
+    return generic_message(lang, status)

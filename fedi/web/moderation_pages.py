@@ -28,7 +28,7 @@ from fedi.web.common import (
     web_endpoint,
 )
 from fedi.web.messages import N_
-from fedi.web.pages import excerpt, group_path, thread_path
+from fedi.web.pages import excerpt, thread_path
 from fedi.web.render import page, redirect, safe_next
 from storage import actors as actor_store
 from storage import posts as post_store
@@ -58,15 +58,11 @@ def _action(value: str | None) -> str:
 
 
 async def _after_action(request: Request, post: Post, action: str, next_path: str) -> str:
-    """Where to go afterwards: ``next`` if given; a removed thread is gone for the public,
-    so its group page."""
+    """Where to go afterwards: ``next`` if given, else the post in its thread. A removed
+    thread is gone for the public, not for its moderators: its page shows them the
+    removed state and the way to restore it (its group page no longer lists it)."""
     if next_path:
         return safe_next(next_path)
-    if action == "remove" and post.is_thread and post.group_id is not None:
-        async with ctx_of(request).pool.acquire() as conn:
-            group = await actor_store.get(conn, post.group_id)
-        if group is not None:
-            return group_path(group)
     return thread_path(post)
 
 

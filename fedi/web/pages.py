@@ -16,11 +16,12 @@ from starlette.responses import RedirectResponse, Response
 
 from fedi.errors import AppError, Gone, NotFound
 from fedi.forum import groups as group_service
+from fedi.forum import posts as post_service
 from fedi.forum.markup import html_to_text, render_markdown
 from fedi.forum.moderation import Staff
 from fedi.forum.views import actors_for
 from fedi.negotiation import HtmlPage
-from fedi.web.common import ctx_of, error_page, may_moderate, web_endpoint
+from fedi.web.common import ctx_of, error_page, may_moderate, refusal_of, web_endpoint
 from fedi.web.render import page
 from fedi.web.session import current_viewer
 from storage import accounts as account_store
@@ -105,9 +106,12 @@ async def group_page(request: Request, group: Actor) -> Response:
         details = await group_store.get(conn, group.id)
         follow = (await follow_store.get(conn, viewer.actor.id, group.id)
                   if viewer is not None else None)
-        may_post = viewer is not None and (
-            not group.posting_restricted_to_mods
-            or await group_store.is_moderator(conn, group.id, viewer.actor.id))
+        post_refusal = None
+        if viewer is not None:  # the rules the new-thread form and the service apply
+            post_refusal = await refusal_of(request, post_service.check_may_start_thread(
+                conn, group, viewer.actor))
+        may_post = viewer is not None and post_refusal is None
+        moderators = await group_store.moderators(conn, group.id)
     next_after = None
     if len(threads) > THREADS_PER_PAGE:
         threads = threads[:THREADS_PER_PAGE]
@@ -124,8 +128,10 @@ async def group_page(request: Request, group: Actor) -> Response:
         "rules_html": rules,
         "follow": follow,
         "may_post": may_post,
+        "post_refusal": post_refusal,
         "first_page": before is None,
         "next_after": next_after,
+        "moderators": moderators,
     })
 
 
@@ -195,6 +201,12 @@ async def thread_page(request: Request, post: Post) -> Response:
         actors = await actors_for(conn, posts)
         liked = (await post_store.liked_by(conn, viewer.actor.id, [p.id for p in posts])
                  if viewer is not None else set())
+    reply_refusal = like_refusal = None
+    if viewer is not None:  # the services' rules, so the page offers only what they allow
+        reply_refusal = await refusal_of(request, post_service.reply_refusal(
+            ctx, parent=post, author=viewer.actor))
+        like_refusal = await refusal_of(request, post_service.like_refusal(
+            ctx, group=group, actor=viewer.actor))
     return await page(request, "thread.html", {
         "may_moderate": moderator,
         "root": post,
@@ -204,7 +216,9 @@ async def thread_page(request: Request, post: Post) -> Response:
         "reply_count": len(posts) - 1,
         "actors": actors,
         "liked": liked,
-        "may_reply": viewer is not None and not post.locked and post.visible,
+        "may_reply": viewer is not None and reply_refusal is None,
+        "reply_refusal": reply_refusal,
+        "may_like": viewer is not None and like_refusal is None,
     })
 
 

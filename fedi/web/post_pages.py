@@ -19,7 +19,9 @@ from fedi.web.common import (
     ctx_of,
     field_errors,
     int_param,
+    is_refusal,
     read_form,
+    refusal_text,
     require_viewer,
     text,
     web_endpoint,
@@ -63,9 +65,21 @@ async def _with_author(request: Request, post: Post) -> dict[str, object]:
 
 async def _form_again(request: Request, mode: str, context: dict[str, object],
                       values: dict[str, str], exc: AppError) -> Response:
-    """The post form once more, with the input kept and the service's error at its field."""
+    """The post form once more, with the input kept and the service's error at its field;
+    a refusal (locked, banned ...) instead of the form, since no correction would help."""
+    if is_refusal(exc):
+        return await _refused(request, mode, context, exc)
     return await page(request, "post_form.html", {
         "mode": mode, **context, "values": values, "errors": field_errors(request, exc),
+    }, status=exc.status)
+
+
+async def _refused(request: Request, mode: str, context: dict[str, object],
+                   exc: AppError) -> Response:
+    """The form's page without the form: the sentence why this cannot be written."""
+    return await page(request, "post_form.html", {
+        "mode": mode, **context, "values": {}, "errors": {},
+        "refusal": refusal_text(request, exc),
     }, status=exc.status)
 
 
@@ -74,10 +88,14 @@ async def _form_again(request: Request, mode: str, context: dict[str, object],
 @web_endpoint
 async def new_thread_form(request: Request) -> Response:
     group = await _writable_group(request)
-    await require_viewer(request)
+    viewer = await require_viewer(request)
+    context: dict[str, object] = {"group": group, "group_path": group_path(group)}
+    try:
+        await post_service.thread_refusal(ctx_of(request), group=group, author=viewer.actor)
+    except AppError as exc:
+        return await _refused(request, "thread", context, exc)
     return await page(request, "post_form.html", {
-        "mode": "thread", "group": group, "group_path": group_path(group),
-        "values": {}, "errors": {},
+        "mode": "thread", **context, "values": {}, "errors": {},
     })
 
 
@@ -102,11 +120,16 @@ async def new_thread(request: Request) -> Response:
 @web_endpoint
 async def reply_form(request: Request) -> Response:
     parent = await _post(request)
-    await require_viewer(request)
+    viewer = await require_viewer(request)
     if not parent.visible:
         raise Gone("You cannot reply to a deleted or removed post.")
+    context = await _with_author(request, parent)
+    try:
+        await post_service.reply_refusal(ctx_of(request), parent=parent, author=viewer.actor)
+    except AppError as exc:
+        return await _refused(request, "reply", context, exc)
     return await page(request, "post_form.html", {
-        "mode": "reply", **await _with_author(request, parent), "values": {}, "errors": {},
+        "mode": "reply", **context, "values": {}, "errors": {},
     })
 
 
@@ -130,7 +153,9 @@ async def reply(request: Request) -> Response:
 @web_endpoint
 async def edit_form(request: Request) -> Response:
     post = await _post(request)
-    await require_viewer(request)
+    viewer = await require_viewer(request)
+    # The submit's rules, before the form shows the title and source to anybody.
+    post_service.check_may_change(post, viewer.actor)
     values = {"title": post.title or "", "content": post.source or ""}
     return await page(request, "post_form.html", {
         "mode": "edit", **await _with_author(request, post), "values": values, "errors": {},
@@ -156,7 +181,8 @@ async def edit(request: Request) -> Response:
 @web_endpoint
 async def delete_form(request: Request) -> Response:
     post = await _post(request)
-    await require_viewer(request)
+    viewer = await require_viewer(request)
+    post_service.check_may_change(post, viewer.actor)
     return await page(request, "delete.html", await _with_author(request, post))
 
 

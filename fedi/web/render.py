@@ -7,7 +7,6 @@ content, which the domain services have already sanitised (``fedi.forum.markup``
 from __future__ import annotations
 
 import functools
-import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from fedi.context import Context
+from fedi.forum.markup import shift_headings
 from fedi.web import i18n
 from fedi.web.session import CSRF_FIELD, csrf_token, current_viewer, set_csrf_cookie
 
@@ -49,17 +49,11 @@ FLASH_KEYS = frozenset({
 })
 
 
-_HEADING = re.compile(r"<(/?)h([1-6])\b")
-
-
-def post_html(content: str) -> Markup:
-    """Content sanitised by ``fedi.forum.markup``, marked safe, headings moved below h2.
-
-    The page has its one h1 and its h2 sections; a "# Title" in a post must not add
-    another h1 (in sanitised HTML a literal "<" only occurs as a tag).
-    """
-    demoted = _HEADING.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + 2, 6)}", content)
-    return Markup(demoted)  # noqa: S704 - sanitised by nh3 in fedi.forum.markup
+def post_html(content: str, base: int = 2) -> Markup:
+    """Content sanitised by ``fedi.forum.markup``, marked safe, its headings fitted below
+    the page's heading of level ``base`` (the page keeps its one h1; a "# Title" in a
+    post right under the page's h1 becomes an h2, under an h2 section an h3)."""
+    return Markup(shift_headings(content, base))  # noqa: S704 - sanitised by nh3
 
 
 @functools.cache
@@ -73,10 +67,9 @@ def environment(lang: str) -> Environment:
         auto_reload=False,
     )
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
-    env.filters["datetime"] = lambda value, width="medium": i18n.format_date_time(
-        value, lang, width)
+    env.filters["datetime"] = lambda value: i18n.format_date_time(value, lang)
     env.filters["number"] = lambda value: i18n.format_number(value, lang)
-    env.filters["iso"] = lambda value: value.isoformat() if value is not None else ""
+    env.filters["iso"] = i18n.machine_date_time
     env.filters["post_html"] = post_html
     env.globals["lang"] = lang
     env.globals["languages"] = i18n.LANGUAGES
@@ -153,8 +146,9 @@ def redirect(request: Request, url: str, *, flash: str | None = None) -> Respons
     return response
 
 
-def translate(request: Request, message: str) -> str:
-    """A service's message in the page's language (messages without a translation stay)."""
+def translate(request: Request, message: str, status: int | None = None) -> str:
+    """A service's message in the page's language; one it does not know becomes the
+    general sentence for ``status`` (fedi.web.messages), never the raw text."""
     from fedi.web.messages import translate_message
 
-    return translate_message(language(request), message)
+    return translate_message(language(request), message, status)

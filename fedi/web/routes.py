@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 from fedi.web import (
     account_pages,
     admin_pages,
+    assets,
     ban_pages,
     feeds,
     moderation_pages,
@@ -30,6 +31,7 @@ routes: list[BaseRoute] = [
     Route("/signup", account_pages.signup, methods=["POST"]),
     Route("/login", account_pages.login_form, methods=["GET", "HEAD"]),
     Route("/login", account_pages.login, methods=["POST"]),
+    Route("/logout", account_pages.logout_form, methods=["GET", "HEAD"]),
     Route("/logout", account_pages.logout, methods=["POST"]),
     Route("/language/{lang}", account_pages.switch_language, methods=["GET"]),
     Route("/groups/{name}/new", post_pages.new_thread_form, methods=["GET", "HEAD"]),
@@ -73,5 +75,7 @@ routes: list[BaseRoute] = [
     Route("/admin/signups/{name}", admin_pages.decide_signup, methods=["POST"]),
     # Everyone.
     Route("/modlog", modlog_page.modlog, methods=["GET", "HEAD"]),
+    Route("/favicon.ico", assets.favicon, methods=["GET", "HEAD"]),
+    Route("/favicon.svg", assets.favicon, methods=["GET", "HEAD"]),
     Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
 ]

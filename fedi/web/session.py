@@ -73,6 +73,12 @@ def cookie_options(request: Request, max_age: int | None) -> dict[str, Any]:
     }
 
 
+def assume_anonymous(request: Request) -> None:
+    """Render this request's page as for a visitor who is not logged in, without asking
+    the database (which cannot be reached: the 503 page)."""
+    setattr(request.state, _STATE_VIEWER, None)
+
+
 async def current_viewer(request: Request) -> Viewer | None:
     """The viewer behind the session cookie; None when absent, expired or inactive."""
     cached = getattr(request.state, _STATE_VIEWER, _UNSET)

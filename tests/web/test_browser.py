@@ -148,6 +148,7 @@ async def test_a_citizen_signs_up_writes_and_reads_in_german_and_english(
     await page.fill("#f-display_name", "Clara Müller")
     await page.fill("#f-email", "clara@example.org")
     await page.fill("#f-password", PASSWORD)
+    await page.fill("#f-password_confirm", PASSWORD)
     await main.get_by_role("button", name="Konto anlegen").click()
     await page.get_by_text("Willkommen! Dein Konto wurde angelegt").wait_for()
 
@@ -345,3 +346,59 @@ async def test_the_checks_catch_a_bad_page(browser: Any) -> None:
         await checker.screenshots("bad-page-check")
     for leftover in SCREENSHOTS.glob("bad-page-check-*.png"):
         leftover.unlink()
+
+
+PHONE_390: Any = {"width": 390, "height": 844}
+
+
+async def _header_height_and_bound(page: Any) -> tuple[float, float]:
+    """The header's height, and the most it may take: two lines of the site name (the
+    largest text in it) plus the header row's padding."""
+    box = await page.locator("header.site-header").bounding_box()
+    bound = await page.evaluate("""() => {
+        const name = getComputedStyle(document.querySelector('.site-name'));
+        const row = getComputedStyle(document.querySelector('.header-row'));
+        return 2 * parseFloat(name.lineHeight)
+            + parseFloat(row.paddingTop) + parseFloat(row.paddingBottom);
+    }""")
+    return box["height"], bound
+
+
+async def test_the_header_stays_compact_on_a_phone(instance: Callable[..., Awaitable[Any]],
+                                                    browser: Any) -> None:
+    """At 390 px a moderator's header (the most links) takes at most two lines; the
+    navigation folds into a menu that opens without JavaScript (issue 11)."""
+    server = await instance()
+    await _seed(server.app.state.ctx)
+    page = await browser.new_page()
+    await page.route("**/*.js", lambda route: route.abort())
+    await page.set_viewport_size(PHONE_390)
+    await page.goto(server.url + "/login")
+    await page.fill("#f-username", "buergermeisterin")
+    await page.fill("#f-password", "correct horse battery")
+    await page.locator("main").get_by_role("button", name="Anmelden").click()
+    await page.get_by_text("Du bist angemeldet.").wait_for()
+    await page.goto(server.url + "/groups/breitband")
+
+    height, bound = await _header_height_and_bound(page)
+    assert height <= bound, f"the header is {height}px high at 390px, at most {bound}px"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / "header-390-de.png"))
+    checker = Checker(page)
+    await checker.accessible("group-phone-de")
+
+    menu = page.get_by_text("Menü", exact=True)
+    await menu.click()
+    await page.screenshot(path=str(SCREENSHOTS / "header-390-menu-de.png"))
+    await checker.accessible("group-phone-menu-de")
+    await page.locator("header").get_by_role("link", name="Moderation").click()
+    assert await _h1(page) == "Meldungen"
+
+    # On a desktop the navigation is one row and there is no menu button.
+    await page.set_viewport_size(DESKTOP)
+    await page.goto(server.url + "/groups/breitband")
+    assert not await page.get_by_text("Menü", exact=True).is_visible()
+    assert await page.locator("header").get_by_role("link", name="Moderation").is_visible()
+    height, bound = await _header_height_and_bound(page)
+    assert height <= bound / 2 + 20, f"the desktop header is {height}px high"
+    await page.screenshot(path=str(SCREENSHOTS / "header-1280-de.png"))

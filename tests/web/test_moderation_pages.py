@@ -247,11 +247,18 @@ async def test_lock_pin_and_remove_a_thread(client_for: Client, ctx: Context,
     url = f"/posts/{thread.id}"
     mia = await client_for("mia")
     page = await mia.get(url)
-    assert "Thema sperren" in page.text and "Thema anheften" in page.text
+    # "sperren" is for bans: a locked thread is "geschlossen" (issue 11).
+    assert "Thema schließen" in page.text and "Thema anheften" in page.text
+    assert "sperr" not in page.text.split('class="mod-tools"')[1].split("</section>")[0]
     locked = await post_form(mia, url, f"{url}/moderate", {"action": "lock"})
     assert locked.status_code == 303 and locked.headers["location"] == url
     page = await mia.get(url)
-    assert "Das Thema ist gesperrt." in page.text and "Thema entsperren" in page.text
+    assert "Das Thema ist geschlossen." in page.text and "Thema wieder öffnen" in page.text
+    assert "Dieses Thema ist geschlossen: keine neuen Antworten." in page.text
+    group_page = await mia.get("/groups/breitband")
+    assert '<span class="badge">Geschlossen</span>' in group_page.text
+    twice = await post_form(mia, url, f"{url}/moderate", {"action": "lock"})
+    assert twice.status_code == 409 and "Dieses Thema ist schon geschlossen." in twice.text
     assert (await _post(ctx, thread.id)).locked
     pinned = await post_form(mia, url, f"{url}/moderate", {"action": "pin"})
     assert pinned.status_code == 303 and (await _post(ctx, thread.id)).pinned_at is not None
@@ -266,10 +273,17 @@ async def test_lock_pin_and_remove_a_thread(client_for: Client, ctx: Context,
     assert (await post_form(admin, url, f"{url}/moderate", {"action": "unlock"})
             ).status_code == 303
     assert not (await _post(ctx, thread.id)).locked
+    # Removing the thread: "das Thema" is neuter, "der Beitrag" masculine.
+    ask = await mia.get(f"{url}/moderate?action=remove")
+    assert only_h1(ask.text) == "Dieses Thema entfernen?"
+    assert "Die Öffentlichkeit sieht es dann nicht mehr" in ask.text
+    ask_reply = await mia.get(f"/posts/{cast['reply'].id}/moderate?action=remove")
+    assert "Die Öffentlichkeit sieht ihn dann nicht mehr" in ask_reply.text
     # Removing the thread: gone for the public, still there for its moderators.
     removed = await post_form(mia, url, f"{url}/moderate",
                               {"action": "remove", "reason": "Doppelt"})
-    assert removed.headers["location"] == "/groups/breitband"
+    # To the thread: it shows its moderators the removed state and "restore" (issue 11).
+    assert removed.headers["location"] == url
     assert (await (await client_for()).get(url)).status_code == 410
     assert (await (await client_for("alice")).get(url)).status_code == 410
     as_moderator = await mia.get(url)
@@ -277,6 +291,8 @@ async def test_lock_pin_and_remove_a_thread(client_for: Client, ctx: Context,
     assert "Dieses Thema wurde von der Moderation entfernt: Nur die Moderation sieht es." \
         in as_moderator.text
     assert f'href="{url}/moderate?action=restore"' in as_moderator.text
+    ask_restore = await mia.get(f"{url}/moderate?action=restore")
+    assert "Alle sehen es wieder, hier und auf anderen Servern." in ask_restore.text
     english = await mia.get(url, headers=EN)
     assert "Restore thread" in english.text
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+from html.parser import HTMLParser
 from typing import Any
 
 import httpx
@@ -9,7 +12,7 @@ import httpx
 from fedi.context import Context
 from fedi.forum import posts as post_service
 from tests.helpers import User, make_group
-from tests.web.conftest import only_h1, outline
+from tests.web.conftest import log_in, only_h1, outline
 
 HTML = {"Accept": "text/html"}
 
@@ -179,11 +182,11 @@ async def test_dates_and_numbers_follow_the_language(
         await conn.execute("UPDATE posts SET published = '2025-03-04 12:05:00+00',"
                            " like_count = 1234 WHERE id = $1", thread.id)
     german = await app_client.get(f"/posts/{thread.id}", headers=HTML)
-    assert "04.03.2025, 13:05:00" in german.text  # Berlin time, German format
+    assert "4. März 2025, 13:05" in german.text  # Berlin time, German format
     assert "1.234 Likes" in german.text
     english = await app_client.get(f"/posts/{thread.id}",
                                    headers={**HTML, "Accept-Language": "en"})
-    assert "Mar 4, 2025, 1:05:00\u202fPM" in english.text
+    assert "4 March 2025, 13:05" in english.text
     assert "1,234 likes" in english.text
 
 
@@ -204,3 +207,62 @@ async def test_start_page_shows_remote_groups_separately(
     assert only_h1(remote.text) == "Radwege"
     local = await app_client.get("/g/verkehr")
     assert local.status_code == 301 and local.headers["location"] == "/groups/verkehr"
+
+
+class _Headings(HTMLParser):
+    """The levels of a page's headings, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.levels: list[int] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if len(tag) == 2 and tag[0] == "h" and tag[1] in "123456":
+            self.levels.append(int(tag[1]))
+
+
+def heading_levels(html: str) -> list[int]:
+    parser = _Headings()
+    parser.feed(html)
+    return parser.levels
+
+
+def assert_heading_order(levels: list[int]) -> None:
+    """axe's heading-order: one h1 first, and no heading more than one level below the
+    heading before it."""
+    assert levels[0] == 1, levels
+    for before, after in itertools.pairwise(levels):
+        assert after <= before + 1, levels
+
+
+async def test_headings_in_posts_follow_the_pages_outline(
+        app_client: httpx.AsyncClient, ctx: Context, alice: User, group: Any) -> None:
+    thread = await _thread(ctx, alice, group, content="## Zwischenstand\n\nText\n\n"
+                                                       "#### Tiefer\n\n# Oben")
+    await post_service.create_reply(ctx, author=alice.actor, parent=thread,
+                                    content="### Antwort mit Überschrift\n\n###### Klein")
+    page = await app_client.get(f"/posts/{thread.id}", headers=HTML)
+    levels = heading_levels(page.text)
+    assert_heading_order(levels)
+    assert "<h2>Zwischenstand</h2>" in page.text  # right under the page's h1
+    assert "<h3>Tiefer</h3>" in page.text and "<h2>Oben</h2>" in page.text
+    assert "<h3>Antwort mit Überschrift</h3>" in page.text  # under "1 Antwort" (h2)
+    assert "<h4>Klein</h4>" in page.text
+
+
+async def test_markdown_images_become_links_and_the_form_says_so(
+        app_client: httpx.AsyncClient, ctx: Context, alice: User, group: Any) -> None:
+    thread = await _thread(ctx, alice, group, content="Der Plan: ![Lageplan Ortsteil Nord]"
+                                                       "(https://example.org/plan.png)")
+    page = await app_client.get(f"/posts/{thread.id}", headers=HTML)
+    assert ('<a href="https://example.org/plan.png" rel="nofollow ugc noopener">'
+            "Lageplan Ortsteil Nord</a>") in page.text
+    await log_in(app_client, "alice")
+    form = await app_client.get("/groups/breitband/new")
+    assert "Bilder lassen sich noch nicht einbetten" in form.text
+
+
+async def test_tables_in_posts_have_borders(app_client: httpx.AsyncClient) -> None:
+    css = (await app_client.get("/static/style.css")).text
+    rule = re.search(r"\.content th,\s*\.content td\s*\{([^}]*)\}", css)
+    assert rule is not None and "border" in rule.group(1)

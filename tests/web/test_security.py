@@ -159,4 +159,4 @@ async def test_post_headings_do_not_add_a_second_h1(
                                               title="Überschriften", content="# Groß\n\nText")
     page = await app_client.get(f"/posts/{thread.id}", headers={"Accept": "text/html"})
     assert only_h1(page.text) == "Überschriften"
-    assert "<h3>Groß</h3>" in page.text
+    assert "<h2>Groß</h2>" in page.text  # right under the h1: the next level (heading-order)

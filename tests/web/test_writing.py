@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -10,13 +11,13 @@ from fedi.context import Context
 from fedi.forum import accounts
 from fedi.forum import posts as post_service
 from tests.helpers import User, make_group, make_user
-from tests.web.conftest import PASSWORD, log_in, only_h1, post_form
+from tests.web.conftest import PASSWORD, csrf_of, log_in, only_h1, post_form
 
 
 async def test_signup_logs_the_new_person_in(app_client: httpx.AsyncClient) -> None:
     response = await post_form(app_client, "/signup", "/signup", {
         "username": "clara", "display_name": "Clara Müller", "email": "clara@example.org",
-        "password": PASSWORD})
+        "password": PASSWORD, "password_confirm": PASSWORD})
     assert response.status_code == 303
     page = await app_client.get(response.headers["location"])
     assert "Willkommen!" in page.text
@@ -27,7 +28,7 @@ async def test_signup_errors_stay_next_to_the_field_with_the_input_kept(
         app_client: httpx.AsyncClient, alice: User) -> None:
     response = await post_form(app_client, "/signup", "/signup", {
         "username": "alice", "display_name": "Noch eine Alice", "email": "neu@example.org",
-        "password": PASSWORD})
+        "password": PASSWORD, "password_confirm": PASSWORD})
     assert response.status_code == 409
     text = response.text
     assert 'id="f-username-error"' in text and "Der Name alice ist schon vergeben." in text
@@ -35,13 +36,14 @@ async def test_signup_errors_stay_next_to_the_field_with_the_input_kept(
     assert 'value="Noch eine Alice"' in text and 'value="neu@example.org"' in text
     assert f'value="{PASSWORD}"' not in text  # passwords are never sent back
     short = await post_form(app_client, "/signup", "/signup", {
-        "username": "dora", "email": "dora@example.org", "password": "kurz"})
+        "username": "dora", "email": "dora@example.org", "password": "kurz",
+        "password_confirm": "kurz"})
     assert short.status_code == 422
     assert "Das Passwort muss mindestens 10 Zeichen lang sein." in short.text
     english = await app_client.post("/signup", headers={"Accept-Language": "en"}, data={
         "username": "dora", "email": "dora@example.org", "password": "kurz",
-        "csrf_token": app_client.cookies["demisa_csrf"]})
-    assert "password must be at least 10 characters" in english.text
+        "password_confirm": "kurz", "csrf_token": app_client.cookies["demisa_csrf"]})
+    assert "The password must be at least 10 characters long." in english.text
 
 
 async def test_signup_in_approval_mode_waits(app_client: httpx.AsyncClient,
@@ -52,7 +54,7 @@ async def test_signup_in_approval_mode_waits(app_client: httpx.AsyncClient,
     assert 'name="reason"' in page.text
     response = await post_form(app_client, "/signup", "/signup", {
         "username": "erik", "email": "erik@example.org", "password": PASSWORD,
-        "reason": "Ich wohne hier."})
+        "password_confirm": PASSWORD, "reason": "Ich wohne hier."})
     assert response.status_code == 303
     assert "demisa_session" not in app_client.cookies
     page = await app_client.get("/")
@@ -232,3 +234,182 @@ async def test_start_a_thread_in_a_followed_group_on_another_instance(
             await asyncio.sleep(0.1)
     assert [t["title"] for t in threads] == ["Radweg an der B27"]
     assert threads[0]["author"]["handle"] == f"alice@127.0.0.1:{here.port}"
+
+
+# Forms check the services' rules before they are shown (issue 11) -----------------------
+
+async def _removed_by_moderators(ctx: Context, post_id: int) -> None:
+    from fedi.forum import moderation
+
+    admin = await make_user(ctx, "ruth", admin=True)
+    staff = moderation.Staff(admin.account, admin.actor)
+    await moderation.remove_post(ctx, staff, post_id, reason="Telefonnummer")
+
+
+async def test_edit_and_delete_forms_of_other_peoples_posts_are_refused(
+        app_client: httpx.AsyncClient, ctx: Context, alice: User, group: Any) -> None:
+    thread = await post_service.create_thread(ctx, author=alice.actor, group=group,
+                                              title="Mein Thema", content="Geheimer **Text**")
+    await make_user(ctx, "bert")
+    await log_in(app_client, "bert")
+    for form in ("edit", "delete"):
+        response = await app_client.get(f"/posts/{thread.id}/{form}")
+        assert response.status_code == 403, form
+        assert "Geheimer **Text**" not in response.text
+        assert 'action="/posts/' not in response.text  # no form to fill in
+        assert "Nur die Person, die den Beitrag geschrieben hat" in response.text
+    missing = await app_client.get("/posts/999999/edit")
+    assert missing.status_code == 404 and "Es gibt keinen Beitrag 999999." in missing.text
+
+
+async def test_a_removed_post_has_no_edit_form_for_anybody(
+        app_client: httpx.AsyncClient, client_for: Any, ctx: Context, alice: User,
+        group: Any) -> None:
+    thread = await post_service.create_thread(ctx, author=alice.actor, group=group,
+                                              title="Telefonliste", content="0171 2345678")
+    await _removed_by_moderators(ctx, thread.id)
+    await make_user(ctx, "bert")
+    for name in ("bert", "alice"):
+        client = await client_for(name)
+        for form in ("edit", "delete"):
+            response = await client.get(f"/posts/{thread.id}/{form}")
+            assert response.status_code == 410, (name, form)
+            assert "0171 2345678" not in response.text and "Telefonliste" not in response.text
+            assert "von der Moderation entfernt" in response.text
+    # The author cannot change it behind the moderators' back either.
+    alice_client = await client_for("alice")
+    edited = await post_form(alice_client, "/", f"/posts/{thread.id}/edit",
+                             {"title": "Neu", "content": "neu"})
+    assert edited.status_code == 410
+    async with ctx.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT source FROM posts WHERE id = $1",
+                                   thread.id) == "0171 2345678"
+
+
+async def test_a_deleted_post_has_no_edit_form(app_client: httpx.AsyncClient, ctx: Context,
+                                               alice: User, group: Any) -> None:
+    thread = await post_service.create_thread(ctx, author=alice.actor, group=group,
+                                              title="Weg", content="weg damit")
+    await post_service.delete_post(ctx, actor=alice.actor, post=thread)
+    await log_in(app_client, "alice")
+    for form in ("edit", "delete"):
+        response = await app_client.get(f"/posts/{thread.id}/{form}")
+        assert response.status_code == 410, form
+        assert "gelöscht" in response.text
+
+
+async def _ban(ctx: Context, user: User, group: Any, reason: str = "Beleidigungen") -> None:
+    from storage import moderation as moderation_store
+
+    async with ctx.pool.acquire() as conn:
+        await moderation_store.ban(conn, actor_id=user.actor.id, group_id=group.id,
+                                   reason=reason)
+
+
+async def test_a_ban_stops_likes_from_the_web(app_client: httpx.AsyncClient, ctx: Context,
+                                              alice: User, group: Any) -> None:
+    thread = await post_service.create_thread(ctx, author=alice.actor, group=group,
+                                              title="Thema", content="Text")
+    bert = await make_user(ctx, "bert")
+    await log_in(app_client, "bert")
+    page = await app_client.get(f"/posts/{thread.id}")
+    token = csrf_of(page.text)
+    await _ban(ctx, bert, group)
+    refused = await app_client.post(f"/posts/{thread.id}/like",
+                                    data={"action": "like", "csrf_token": token})
+    assert refused.status_code == 403
+    assert "gesperrt" in refused.text and "Beleidigungen" in refused.text
+    assert (await post_service.get_post(ctx, thread.id)).like_count == 0
+    # The thread page offers no like button then, but shows the count.
+    page = await app_client.get(f"/posts/{thread.id}")
+    assert f'action="/posts/{thread.id}/like"' not in page.text
+
+
+async def test_locked_threads_offer_no_reply_form(app_client: httpx.AsyncClient, ctx: Context,
+                                                  alice: User, group: Any) -> None:
+    thread = await post_service.create_thread(ctx, author=alice.actor, group=group,
+                                              title="Alt", content="erledigt")
+    reply = await post_service.create_reply(ctx, author=alice.actor, parent=thread,
+                                            content="Antwort")
+    async with ctx.pool.acquire() as conn:
+        await conn.execute("UPDATE posts SET locked = true WHERE id = $1", thread.id)
+    await log_in(app_client, "alice")
+    page = await app_client.get(f"/posts/{thread.id}")
+    assert f'href="/posts/{reply.id}/reply"' not in page.text
+    assert f'href="/posts/{thread.id}/reply"' not in page.text
+    assert 'name="content"' not in page.text
+    for target in (thread.id, reply.id):
+        form = await app_client.get(f"/posts/{target}/reply")
+        assert form.status_code == 403
+        assert "Dieses Thema ist geschlossen" in form.text
+        assert "<textarea" not in form.text
+
+
+async def test_banned_people_get_no_reply_or_new_thread_form(
+        app_client: httpx.AsyncClient, ctx: Context, alice: User, group: Any) -> None:
+    thread = await post_service.create_thread(ctx, author=alice.actor, group=group,
+                                              title="Thema", content="Text")
+    bert = await make_user(ctx, "bert")
+    await _ban(ctx, bert, group, reason="Spam")
+    await log_in(app_client, "bert")
+    page = await app_client.get(f"/posts/{thread.id}")
+    assert 'name="content"' not in page.text
+    assert f'href="/posts/{thread.id}/reply"' not in page.text
+    assert "gesperrt" in page.text and "Spam" in page.text
+    for url in (f"/posts/{thread.id}/reply", "/groups/breitband/new"):
+        form = await app_client.get(url)
+        assert form.status_code == 403, url
+        assert "<textarea" not in form.text and "gesperrt" in form.text
+    group_page = await app_client.get("/groups/breitband")
+    assert 'href="/groups/breitband/new"' not in group_page.text
+
+
+async def test_a_refusal_is_shown_as_a_refusal_not_as_an_input_error(
+        app_client: httpx.AsyncClient, ctx: Context, alice: User, group: Any) -> None:
+    thread = await post_service.create_thread(ctx, author=alice.actor, group=group,
+                                              title="Thema", content="Text")
+    await log_in(app_client, "alice")
+    form = await app_client.get(f"/posts/{thread.id}/reply")
+    async with ctx.pool.acquire() as conn:  # locked while alice was typing
+        await conn.execute("UPDATE posts SET locked = true WHERE id = $1", thread.id)
+    response = await app_client.post(f"/posts/{thread.id}/reply", data={
+        "content": "Meine Antwort", "csrf_token": csrf_of(form.text)})
+    assert response.status_code == 403
+    assert "Bitte prüfe deine Eingaben" not in response.text
+    assert "Das ist nicht möglich" in response.text and "geschlossen" in response.text
+    assert "Meine Antwort</textarea>" not in response.text  # nothing to correct and resend
+    # Validation errors stay under the form's heading.
+    empty = await post_form(app_client, "/groups/breitband/new", "/groups/breitband/new",
+                            {"title": "", "content": "x"})
+    assert "Bitte prüfe deine Eingaben" in empty.text
+    assert "Das ist nicht möglich" not in empty.text
+
+
+async def test_signup_reports_every_field_error_at_once(app_client: httpx.AsyncClient) -> None:
+    response = await post_form(app_client, "/signup", "/signup", {
+        "username": "", "email": "keine-adresse", "password": "kurz",
+        "password_confirm": "anders"})
+    assert response.status_code == 422
+    text = response.text
+    for field in ("username", "email", "password", "password_confirm"):
+        assert f'id="f-{field}-error"' in text, field
+        assert re.search(rf'id="f-{field}"[^>]*aria-describedby="[^"]*f-{field}-error', text), \
+            field
+    assert "Die beiden Passwörter stimmen nicht überein." in text
+    assert 'value="keine-adresse"' in text
+
+
+async def test_like_counts_are_shown_to_visitors(app_client: httpx.AsyncClient, ctx: Context,
+                                                 alice: User, group: Any) -> None:
+    thread = await post_service.create_thread(ctx, author=alice.actor, group=group,
+                                              title="Thema", content="Text")
+    reply = await post_service.create_reply(ctx, author=alice.actor, parent=thread,
+                                            content="Antwort")
+    bert = await make_user(ctx, "bert")
+    await post_service.like_post(ctx, actor=bert.actor, post=thread)
+    page = await app_client.get(f"/posts/{thread.id}")
+    assert 'action="/posts/' not in page.text  # buttons only for people logged in
+    root = page.text.split(f'id="post-{thread.id}"')[1].split("</article>")[0]
+    assert "1 Like" in root
+    other = page.text.split(f'id="post-{reply.id}"')[1].split("</article>")[0]
+    assert "0 Likes" in other

@@ -35,6 +35,11 @@ UNTITLED = "Ohne Titel"
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w/])[@!][\w.-]+(?:@[\w.-]+(?::\d+)?)?", re.UNICODE)
 _HASHTAG = re.compile(r"(?<![\w&/])#\w+", re.UNICODE)
+_SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
+_TRIM = " :,;-–—"
+# Words that only lead in to a link: "Siehe https://…", "mehr unter https://…".
+_LEAD_IN = frozenset({"siehe", "s.", "unter", "hier", "via", "bei", "auf", "link", "see",
+                      "at", "here", "on"})
 # Mastodon wraps mentions and hashtags in links; drop those links with their text.
 _MENTION_LINK = re.compile(
     r"<a\b[^>]*class=\"[^\"]*\b(?:mention|hashtag)\b[^\"]*\"[^>]*>.*?</a>",
@@ -57,20 +62,48 @@ def check_authorship(obj: vocab.APObject, author: Actor) -> None:
 
 def derive_title(obj: vocab.APObject) -> str:
     """``name`` when given, else the first line of the text without mentions, hashtags
-    and links, cut at 200 characters on a word boundary."""
+    and links (and the words leading in to a link), cut at 200 characters on a word
+    boundary."""
     name = " ".join((obj.name or "").split())
     if name:
         return cut(name)
     content = _MENTION_LINK.sub(" ", obj.content or "")
     for line in html_to_text(content).splitlines():
-        line = _URL.sub(" ", line)
-        line = _MENTION.sub(" ", line)
-        line = _HASHTAG.sub(" ", line)
-        line = " ".join(line.split()).strip(" :,;-–—")
+        line = _without_links(line).strip(_TRIM)
         if line:
             return cut(line)
     summary = " ".join((obj.summary or "").split())
     return cut(summary) if summary else UNTITLED
+
+
+def _without_mentions(text: str) -> str:
+    return " ".join(_HASHTAG.sub(" ", _MENTION.sub(" ", text)).split())
+
+
+def _without_links(line: str) -> str:
+    """The line without its links and what only led in to them. Where the text before a
+    link ends a sentence, the title ends there ("... ist veröffentlicht. Siehe <link> für
+    Details" keeps the first sentence); else the lead-in words go ("Unterlagen unter
+    <link>" keeps "Unterlagen"). A closing colon introduces a link or list on the next
+    line, which a title cannot show either."""
+    pieces = [_without_mentions(piece) for piece in _URL.split(line)]
+    if line.rstrip().endswith(":"):
+        pieces.append("")
+    text = ""
+    for piece in pieces[:-1]:  # each is followed by a removed link
+        text = f"{text} {piece}".strip()
+        sentences = list(_SENTENCE_END.finditer(text))
+        if sentences:
+            return text[: sentences[-1].end()]
+        text = _without_lead_in(text)
+    return f"{text} {pieces[-1]}".strip()
+
+
+def _without_lead_in(text: str) -> str:
+    words = text.strip(_TRIM).split()
+    while words and words[-1].lower().strip(_TRIM) in _LEAD_IN:
+        words.pop()
+    return " ".join(words).strip(_TRIM)
 
 
 def cut(text: str, limit: int = TITLE_MAX) -> str:
