@@ -11,7 +11,6 @@ by WebFinger and NodeInfo.
 from __future__ import annotations
 
 import asyncio
-import json
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from activitypub.errors import (
     OriginMismatch,
     TooManyRedirects,
 )
+from activitypub.jsontext import parse_json
 from activitypub.netguard import check_peer, check_url
 from activitypub.ports import Resolver
 
@@ -159,8 +159,8 @@ def _parse_content_type(value: str) -> tuple[str, dict[str, str]]:
 def parse_json_object(body: bytes, url: str) -> dict[str, Any]:
     """Parse ``body`` as a JSON object; :class:`InvalidObject` otherwise."""
     try:
-        document = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        document = parse_json(body)
+    except ValueError as exc:  # invalid, not UTF-8, or nested deeper than MAX_JSON_DEPTH
         raise InvalidObject(f"{url} did not return valid JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise InvalidObject(f"{url} returned JSON that is not an object")

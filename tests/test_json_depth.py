@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from fedi.api_common import MAX_JSON_DEPTH, JsonTooDeep, check_json_depth, parse_json
+from activitypub.jsontext import MAX_JSON_DEPTH, JsonTooDeep, check_json_depth, parse_json
 
 
 def arrays(depth: int) -> bytes:

@@ -28,7 +28,7 @@ from activitypub.httpsig import (
     parse_signature,
     verify_request,
 )
-from fedi.api_common import JsonTooDeep, parse_json
+from activitypub.jsontext import JsonTooDeep, parse_json
 from fedi.context import Context
 from fedi.errors import AppError, Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from fedi.federation.inbound import known_types

@@ -25,7 +25,12 @@ from activitypub.errors import (
     TooManyRedirects,
     UnsafeAddress,
 )
-from activitypub.fetch import ACTIVITYPUB_ACCEPT, fetch_document, is_activitypub_content_type
+from activitypub.fetch import (
+    ACTIVITYPUB_ACCEPT,
+    fetch_document,
+    is_activitypub_content_type,
+    parse_json_object,
+)
 from activitypub.netguard import is_public_address
 from tests.activitypub._servers import (
     NoNetwork,
@@ -341,3 +346,12 @@ async def test_rebinding_to_loopback_is_caught_at_the_peer(server: Any, client: 
     with pytest.raises(UnsafeAddress, match="connected to non-public"):
         await fetch_document(client, f"http://localhost:{port}/obj/a", auth=None,
                              allow_private=False, resolver=resolve)
+
+
+def test_a_deeply_nested_document_is_refused_without_recursion() -> None:
+    """A fetched document nested deeper than the limit is an InvalidObject, not a crash of
+    the worker that walks it later (the inbox refuses the same with 400)."""
+    body = b'{"a": ' + b"[" * 900 + b"]" * 900 + b"}"
+    with pytest.raises(InvalidObject, match="nested deeper than 64 levels"):
+        parse_json_object(body, "https://remote.example/deep")
+    assert parse_json_object(b'{"a": [[1]]}', "https://remote.example/ok") == {"a": [[1]]}
