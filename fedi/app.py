@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -16,9 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fedi import __version__, web
+from fedi import web
 from fedi.config import Settings
-from fedi.context import Context
 from fedi.errors import AppError
 from fedi.forum.moderation import start_ban_expiry
 from fedi.routes import activitypub as activitypub_routes
@@ -33,15 +31,25 @@ from fedi.routes import (
     wellknown,
 )
 from fedi.routes import inbox as inbox_routes
+from fedi.runtime import (
+    DATABASE_UNAVAILABLE,
+    database_unavailable,
+    process_context,
+    user_agent,
+)
 from fedi.worker import start_workers as start_worker_tasks
-from storage import create_pool
+
+__all__ = ["collect_routes", "create_app", "user_agent"]
 
 log = logging.getLogger("fedi.app")
 access_log = logging.getLogger("fedi.access")
 
-
-def user_agent(settings: Settings) -> str:
-    return f"dEMiSA/{__version__} (+{settings.base_url})"
+# What the database's absence looks like when it reaches a route: answered 503 (see
+# _unavailable), so API clients, browsers and ActivityPub senders try again later. An
+# OSError (timeouts included) counts only when it came out of asyncpg.
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (*DATABASE_UNAVAILABLE, OSError)
+UNAVAILABLE_MESSAGE = "The database cannot be reached right now. Please try again shortly."
+RETRY_AFTER_SECONDS = "30"
 
 
 def collect_routes() -> list[Any]:
@@ -66,27 +74,24 @@ def create_app(settings: Settings, dsn: str, *, run_workers: bool | None = None)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        pool = await create_pool(dsn, min_size=1, max_size=20)
-        http = httpx.AsyncClient(
-            headers={"User-Agent": user_agent(settings)},
-            timeout=httpx.Timeout(10.0),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
-            follow_redirects=False,
-        )
-        ctx = Context(settings=settings, pool=pool, http=http)
-        app.state.ctx = ctx
-        stoppers = []
-        try:
-            for starter in app.state.startup_hooks:
-                stopper = await starter(ctx, start_workers)
-                if stopper is not None:
-                    stoppers.append(stopper)
-            yield
-        finally:
-            for stopper in reversed(stoppers):
-                await stopper()
-            await http.aclose()
-            await pool.close()
+        async with process_context(settings, dsn, pool_size=20) as ctx:
+            app.state.ctx = ctx
+            app.state.health_probes = []
+            stoppers = []
+            try:
+                for starter in app.state.startup_hooks:
+                    stopper = await starter(ctx, start_workers)
+                    if stopper is not None:
+                        stoppers.append(stopper)
+                        # Running parts that can fail on their own (the workers) say so
+                        # through /healthz.
+                        probe = getattr(stopper, "health", None)
+                        if callable(probe):
+                            app.state.health_probes.append(probe)
+                yield
+            finally:
+                for stopper in reversed(stoppers):
+                    await stopper()
 
     app = Starlette(
         routes=collect_routes(),
@@ -95,6 +100,7 @@ def create_app(settings: Settings, dsn: str, *, run_workers: bool | None = None)
         exception_handlers={
             AppError: _app_error,
             HTTPException: _http_error,
+            **dict.fromkeys(UNAVAILABLE_ERRORS, _unavailable),
             Exception: _unexpected_error,
         },
     )
@@ -115,6 +121,20 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     codes = {404: "not_found", 405: "method_not_allowed"}
     body = {"error": codes.get(exc.status_code, "http_error"), "message": exc.detail}
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    """The database cannot be reached: 503 with Retry-After, as JSON (the API, inboxes)
+    or, for browsers, as a page that needs no database."""
+    if not database_unavailable(exc):
+        return await _unexpected_error(request, exc)  # an OSError of something else
+    log.warning("database unavailable on %s %s: %s: %s", request.method, request.url.path,
+                type(exc).__name__, exc)
+    headers = {"Retry-After": RETRY_AFTER_SECONDS}
+    if web.wants_html(request):
+        return await web.unavailable_page(request, headers=headers)
+    body = {"error": "unavailable", "message": UNAVAILABLE_MESSAGE}
+    return JSONResponse(body, status_code=503, headers=headers)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:

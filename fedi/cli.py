@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 
@@ -17,6 +18,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from fedi.app import create_app
     from fedi.runtime import database, migrate_database, setup_logging
+    from fedi.server import server_config
 
     setup_logging(settings)
     with database(settings) as dsn:
@@ -30,9 +32,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             f"dEMiSA listening on http://{args.host}:{args.port} (public URL {settings.base_url})",
             flush=True,
         )
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
-                    access_log=False, proxy_headers=True, forwarded_allow_ips="127.0.0.1")
-    return 0
+        # Bounded against slow and greedy clients (header timeout, connection cap).
+        server = uvicorn.Server(server_config(app, host=args.host, port=args.port))
+        with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C is a stop
+            server.run()
+    # uvicorn.run's exit code when the server could not start (the port is taken ...).
+    return 0 if server.started else 3
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,22 +1,33 @@
 """Backfill jobs: reading the recent history of a remote group once our first member is
 accepted, as rows the workers claim (one per group).
 
-A job is ``queued`` until a worker finishes it: claimed with ``FOR UPDATE SKIP LOCKED``
-and a lease (``next_attempt_at`` pushed forward, as storage/inbox.py does), then
-``done``, ``queued`` again later after a failure, or ``failed`` after the last attempt.
+A job is ``queued`` until a worker finishes it: claimed and leased with the shared
+statements of storage/queue.py, then ``done``, ``queued`` again later after a failure,
+or ``failed`` after the last attempt.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from storage.leases import claim_statement
+from storage import queue
+from storage.queue import FINISHED
 from storage.rows import maybe_row, to_row
 
-CHANNEL = "backfill"  # NOTIFY channel: a job was queued
+CHANNEL = queue.BACKFILLS.channel  # NOTIFY channel: a job was queued
+TABLE = queue.BACKFILLS
+
+
+class BackfillState(StrEnum):
+    """The CHECK on ``backfill_jobs.state`` (tests/test_queue.py compares them)."""
+
+    QUEUED = "queued"
+    DONE = "done"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -59,15 +70,11 @@ async def by_group(conn: Any, group_id: int) -> BackfillJob | None:
         "SELECT * FROM backfill_jobs WHERE group_id = $1", group_id))
 
 
-_CLAIM = claim_statement("backfill_jobs")
-
-
-async def claim(conn: Any, *, now: datetime, limit: int,
+async def claim(conn: Any, *, worker: uuid.UUID, now: datetime, limit: int,
                 lease: timedelta) -> list[BackfillJob]:
-    """Claim up to ``limit`` due jobs, leased until ``now + lease``."""
-    if limit <= 0:
-        return []
-    return [to_row(BackfillJob, r) for r in await conn.fetch(_CLAIM, now, limit, lease)]
+    """Claim up to ``limit`` due jobs for ``worker``, leased until ``now + lease``."""
+    rows = await queue.claim(conn, TABLE, worker=worker, now=now, limit=limit, lease=lease)
+    return [to_row(BackfillJob, r) for r in rows]
 
 
 async def mark_done(conn: Any, job_id: int, *, threads: int, replies: int,
@@ -75,25 +82,17 @@ async def mark_done(conn: Any, job_id: int, *, threads: int, replies: int,
     """Finished; ``note`` says what was left out (errors, the time limit)."""
     await conn.execute(
         "UPDATE backfill_jobs SET state = 'done', attempts = attempts + 1, threads = $2,"
-        " replies = $3, last_error = $4, finished_at = now() WHERE id = $1",
+        f" replies = $3, last_error = $4, finished_at = now(), {FINISHED} WHERE id = $1",
         job_id, threads, replies, note)
 
 
 async def reschedule(conn: Any, job_id: int, *, at: datetime, error: str) -> None:
     await conn.execute(
         "UPDATE backfill_jobs SET attempts = attempts + 1, next_attempt_at = $2,"
-        " last_error = $3 WHERE id = $1", job_id, at, error)
+        f" last_error = $3, {FINISHED} WHERE id = $1", job_id, at, error)
 
 
 async def mark_failed(conn: Any, job_id: int, *, error: str) -> None:
     await conn.execute(
         "UPDATE backfill_jobs SET state = 'failed', attempts = attempts + 1,"
-        " last_error = $2, finished_at = now() WHERE id = $1", job_id, error)
-
-
-async def release(conn: Any, job_ids: Sequence[int], *, now: datetime) -> None:
-    """Claimed but unfinished jobs are due again at once (attempts unchanged)."""
-    if job_ids:
-        await conn.execute(
-            "UPDATE backfill_jobs SET next_attempt_at = $2"
-            " WHERE id = ANY ($1::bigint[]) AND state = 'queued'", list(job_ids), now)
+        f" last_error = $2, finished_at = now(), {FINISHED} WHERE id = $1", job_id, error)

@@ -1,24 +1,40 @@
 """The outbound delivery queue: one row per (activity, inbox), as states on rows.
 
-``queued`` rows are due when ``next_attempt_at <= now``. A worker claims due rows with
-``FOR UPDATE SKIP LOCKED`` and, in the same statement, pushes ``next_attempt_at``
-forward by a lease, so after the claim commits other workers skip them without holding
-a lock during the send. The outcome ends the lease: ``delivered``, ``failed``, ``gone``
-(final) or ``queued`` again with a later ``next_attempt_at``. A worker that dies
-mid-send leaves the row to be claimed again when the lease runs out.
+``queued`` rows are due when ``next_attempt_at <= now``. Workers claim and lease them with
+the shared statements of storage/queue.py (at most a few per host per claim); the outcome
+ends the lease: ``delivered``, ``failed``, ``gone`` (final) or ``queued`` again with a
+later ``next_attempt_at``. ``cancelled`` rows were stopped by a moderator (a blocked
+domain). A worker that dies mid-send leaves its rows to be reclaimed.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
+from storage import queue
+from storage.queue import FINISHED, claim_sql
 from storage.rows import to_row
 
-CHANNEL = "deliveries"  # NOTIFY channel: a new delivery is queued
-STATES = ("queued", "delivered", "failed", "gone", "cancelled")
+CHANNEL = queue.DELIVERIES.channel  # NOTIFY channel: a new delivery is queued
+TABLE = queue.DELIVERIES
+
+
+class DeliveryState(StrEnum):
+    """The CHECK on ``deliveries.state`` (tests/test_queue.py compares them)."""
+
+    QUEUED = "queued"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    GONE = "gone"
+    CANCELLED = "cancelled"
+
+
+STATES = tuple(state.value for state in DeliveryState)
 # next_attempt_at of rows parked while their host is unavailable (not 'infinity':
 # asyncpg reads that back as a naive datetime.max).
 PARKED = datetime(9999, 12, 31, tzinfo=UTC)
@@ -89,62 +105,46 @@ async def notify(conn: Any) -> None:
     await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
 
 
-# The inner query locks a window of due rows (skipping rows another worker is claiming);
-# the outer one keeps at most $3 per domain of them so one big fan-out cannot fill every
-# slot of a worker (rows locked but not picked are free again at commit, still due).
-_CLAIM = """
-WITH candidates AS (
-    SELECT d.id, d.domain, d.next_attempt_at
-    FROM deliveries d
-    WHERE d.state = 'queued' AND d.next_attempt_at <= $1
-      AND NOT (d.domain = ANY ($4::text[]))
-      AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.domain = d.domain AND i.unavailable)
-    ORDER BY d.next_attempt_at, d.id
-    LIMIT $2 * 4
-    FOR UPDATE OF d SKIP LOCKED
-), picked AS (
-    SELECT id FROM (
-        SELECT id, next_attempt_at,
-               row_number() OVER (PARTITION BY domain ORDER BY next_attempt_at, id) AS n
-        FROM candidates
-    ) ranked
-    WHERE n <= $3
-    ORDER BY next_attempt_at, id
-    LIMIT $2
-), claimed AS (
-    UPDATE deliveries d SET next_attempt_at = $1 + $5::interval, updated_at = now()
-    FROM picked WHERE d.id = picked.id
-    RETURNING d.id, d.activity_id, d.inbox_url, d.domain, d.attempts, d.created_at
-)
-SELECT c.*, a.actor_id, a.ap_id AS activity_ap_id, a.payload, i.signature_scheme
+# Not the rows of hosts this worker already sends to at its limit ($6), nor of hosts that
+# are unavailable; at most $5 of one host per claim.
+_CLAIM = claim_sql(
+    TABLE,
+    where="AND NOT (t.domain = ANY ($6::text[]))"
+          " AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.domain = t.domain"
+          " AND i.unavailable)",
+    partition="domain", partition_cap="$5",
+    select="""SELECT c.id, c.activity_id, c.inbox_url, c.domain, c.attempts, c.created_at,
+       a.actor_id, a.ap_id AS activity_ap_id, a.payload, i.signature_scheme
 FROM claimed c
 JOIN activities a ON a.id = c.activity_id
 LEFT JOIN instances i ON i.domain = c.domain
-ORDER BY c.id
-"""
+ORDER BY c.id""",
+)
 
 
 async def claim(
     conn: Any,
     *,
+    worker: uuid.UUID,
     now: datetime,
     limit: int,
     per_domain: int,
     lease: timedelta,
     skip_domains: Sequence[str] = (),
 ) -> list[ClaimedDelivery]:
-    """Claim up to ``limit`` due rows (at most ``per_domain`` per host, none of
-    ``skip_domains`` nor of unavailable hosts) and lease them until ``now + lease``."""
+    """Claim up to ``limit`` due rows for ``worker`` (at most ``per_domain`` per host,
+    none of ``skip_domains`` nor of unavailable hosts), leased until ``now + lease``."""
     if limit <= 0:
         return []
-    rows = await conn.fetch(_CLAIM, now, limit, per_domain, list(skip_domains), lease)
+    rows = await conn.fetch(_CLAIM, now, limit, lease, worker, per_domain,
+                            list(skip_domains))
     return [to_row(ClaimedDelivery, row) for row in rows]
 
 
 async def mark_delivered(conn: Any, delivery_id: int, *, status: int | None) -> None:
     await conn.execute(
         "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1,"
-        " last_status = $2, last_error = NULL, updated_at = now() WHERE id = $1",
+        f" last_status = $2, last_error = NULL, updated_at = now(), {FINISHED} WHERE id = $1",
         delivery_id, status,
     )
 
@@ -153,11 +153,11 @@ async def mark_final(
     conn: Any, delivery_id: int, *, state: str, status: int | None, error: str
 ) -> None:
     """End a delivery for good: ``failed``, ``gone`` or ``cancelled``."""
-    if state not in ("failed", "gone", "cancelled"):
+    if state not in (DeliveryState.FAILED, DeliveryState.GONE, DeliveryState.CANCELLED):
         raise ValueError(f"not a final failure state: {state!r}")
     await conn.execute(
         "UPDATE deliveries SET state = $2, attempts = attempts + 1, last_status = $3,"
-        " last_error = $4, updated_at = now() WHERE id = $1",
+        f" last_error = $4, updated_at = now(), {FINISHED} WHERE id = $1",
         delivery_id, state, status, error,
     )
 
@@ -168,19 +168,9 @@ async def reschedule(
     """One more failed attempt; try again at ``at``."""
     await conn.execute(
         "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = $2,"
-        " last_status = $3, last_error = $4, updated_at = now() WHERE id = $1",
+        f" last_status = $3, last_error = $4, updated_at = now(), {FINISHED} WHERE id = $1",
         delivery_id, at, status, error,
     )
-
-
-async def release(conn: Any, delivery_ids: Sequence[int], *, now: datetime) -> None:
-    """Give claimed but unsent rows back: due again at once, attempts unchanged."""
-    if delivery_ids:
-        await conn.execute(
-            "UPDATE deliveries SET next_attempt_at = $2, updated_at = now()"
-            " WHERE id = ANY ($1::bigint[]) AND state = 'queued'",
-            list(delivery_ids), now,
-        )
 
 
 async def park_domain(conn: Any, domain: str) -> int:

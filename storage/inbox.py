@@ -1,25 +1,39 @@
 """The inbound queue: raw activities as received, processed later by the workers.
 
 The inbox stores a row and answers 202; a replay of the same activity id is a no-op
-(``ON CONFLICT (ap_id) DO NOTHING``). Workers claim due ``queued`` rows with
-``FOR UPDATE SKIP LOCKED`` and push ``next_attempt_at`` forward by a lease, as the
-delivery queue does (storage/deliveries.py). The outcome ends the lease: ``done``,
+(``ON CONFLICT (ap_id) DO NOTHING``). Workers claim and lease due ``queued`` rows with
+the shared statements of storage/queue.py. The outcome ends the lease: ``done``,
 ``ignored`` (with the reason), ``queued`` again later after a failure, or ``parked``
 with the error after the last attempt, for an admin to retry or discard.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from storage.leases import claim_statement
+from storage import queue
+from storage.queue import FINISHED
 from storage.rows import maybe_row, to_row
 
-CHANNEL = "inbox"  # NOTIFY channel: an activity was stored
-STATES = ("queued", "done", "ignored", "parked")
+CHANNEL = queue.INBOX.channel  # NOTIFY channel: an activity was stored
+TABLE = queue.INBOX
+
+
+class InboxState(StrEnum):
+    """The CHECK on ``inbox_activities.state`` (tests/test_queue.py compares them)."""
+
+    QUEUED = "queued"
+    DONE = "done"
+    IGNORED = "ignored"
+    PARKED = "parked"
+
+
+STATES = tuple(state.value for state in InboxState)
 
 
 @dataclass(frozen=True)
@@ -121,49 +135,37 @@ async def by_ap_id(conn: Any, ap_id: str) -> InboxActivity | None:
         "SELECT * FROM inbox_activities WHERE ap_id = $1", ap_id))
 
 
-_CLAIM = claim_statement("inbox_activities")
-
-
-async def claim(conn: Any, *, now: datetime, limit: int,
+async def claim(conn: Any, *, worker: uuid.UUID, now: datetime, limit: int,
                 lease: timedelta) -> list[InboxActivity]:
-    """Claim up to ``limit`` due rows, oldest first, leased until ``now + lease``."""
-    if limit <= 0:
-        return []
-    rows = await conn.fetch(_CLAIM, now, limit, lease)
-    return sorted((to_row(InboxActivity, r) for r in rows), key=lambda a: a.id)
+    """Claim up to ``limit`` due rows for ``worker``, oldest first, leased until
+    ``now + lease``."""
+    rows = await queue.claim(conn, TABLE, worker=worker, now=now, limit=limit, lease=lease)
+    return [to_row(InboxActivity, r) for r in rows]
 
 
 async def mark_done(conn: Any, row_id: int) -> None:
     await conn.execute(
         "UPDATE inbox_activities SET state = 'done', attempts = attempts + 1,"
-        " last_error = NULL, processed_at = now() WHERE id = $1", row_id)
+        f" last_error = NULL, processed_at = now(), {FINISHED} WHERE id = $1", row_id)
 
 
 async def mark_ignored(conn: Any, row_id: int, *, reason: str) -> None:
     await conn.execute(
         "UPDATE inbox_activities SET state = 'ignored', attempts = attempts + 1,"
-        " last_error = $2, processed_at = now() WHERE id = $1", row_id, reason)
+        f" last_error = $2, processed_at = now(), {FINISHED} WHERE id = $1", row_id, reason)
 
 
 async def reschedule(conn: Any, row_id: int, *, at: datetime, error: str) -> None:
     await conn.execute(
         "UPDATE inbox_activities SET attempts = attempts + 1, next_attempt_at = $2,"
-        " last_error = $3 WHERE id = $1", row_id, at, error)
+        f" last_error = $3, {FINISHED} WHERE id = $1", row_id, at, error)
 
 
 async def park(conn: Any, row_id: int, *, error: str) -> None:
     """Give up after the last attempt; kept with its error for an admin."""
     await conn.execute(
         "UPDATE inbox_activities SET state = 'parked', attempts = attempts + 1,"
-        " last_error = $2, processed_at = now() WHERE id = $1", row_id, error)
-
-
-async def release(conn: Any, row_ids: Sequence[int], *, now: datetime) -> None:
-    """Claimed but unprocessed rows are due again at once (attempts unchanged)."""
-    if row_ids:
-        await conn.execute(
-            "UPDATE inbox_activities SET next_attempt_at = $2"
-            " WHERE id = ANY ($1::bigint[]) AND state = 'queued'", list(row_ids), now)
+        f" last_error = $2, processed_at = now(), {FINISHED} WHERE id = $1", row_id, error)
 
 
 async def parked(conn: Any, *, limit: int = 100,

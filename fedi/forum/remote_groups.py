@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from fedi.context import Context
 from fedi.federation.documents import activity
 from fedi.federation.remote import fetch, host_of
 from fedi.outbox import enqueue_activity, new_activity_id
+from fedi.queue import LEASE, Backoff
 from storage import actors as actor_store
 from storage import backfills as backfill_store
 from storage import follows as follow_store
@@ -43,8 +45,9 @@ BACKFILL_SECONDS = 300.0
 # Seconds before the n-th retry of a backfill whose outbox could not be read; after the
 # last one the job is marked failed (with the error).
 BACKFILL_RETRY_DELAYS: tuple[float, ...] = (60, 600, 3600, 21600)
-# A claim outlives the longest run, so no second worker starts the same job meanwhile.
-BACKFILL_LEASE = timedelta(seconds=BACKFILL_SECONDS + 60)
+BACKFILL_BACKOFF = Backoff(BACKFILL_RETRY_DELAYS)
+# The worker renews the lease while the job runs (however long, up to BACKFILL_SECONDS).
+BACKFILL_LEASE = LEASE
 
 
 # --- following ------------------------------------------------------------------------
@@ -102,9 +105,9 @@ class BackfillResult:
 
 
 class BackfillQueue:
-    """A :class:`fedi.worker.JobQueue` over ``backfill_jobs``."""
+    """The policy of the :class:`fedi.queue.LeasedQueue` over ``backfill_jobs``."""
 
-    channel = backfill_store.CHANNEL
+    table = backfill_store.TABLE
 
     def __init__(self, ctx: Context, *, clock: Callable[[], datetime] | None = None,
                  lease: timedelta = BACKFILL_LEASE) -> None:
@@ -112,14 +115,10 @@ class BackfillQueue:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.lease = lease
 
-    async def claim(self, limit: int) -> Sequence[BackfillJob]:
-        async with self.ctx.pool.acquire() as conn:
-            return await backfill_store.claim(conn, now=self.clock(), limit=limit,
-                                              lease=self.lease)
-
-    async def release(self, jobs: Sequence[BackfillJob]) -> None:
-        async with self.ctx.pool.acquire() as conn:
-            await backfill_store.release(conn, [job.id for job in jobs], now=self.clock())
+    async def claim(self, conn: object, worker: uuid.UUID, limit: int
+                    ) -> Sequence[BackfillJob]:
+        return await backfill_store.claim(conn, worker=worker, now=self.clock(), limit=limit,
+                                          lease=self.lease)
 
     async def process(self, job: BackfillJob, stopping: asyncio.Event) -> bool:
         if stopping.is_set():
@@ -157,13 +156,14 @@ class BackfillQueue:
 
     async def _retry(self, job: BackfillJob, group: Actor, error: str) -> None:
         attempt = job.attempts + 1
+        delay = BACKFILL_BACKOFF.delay(attempt)
         async with self.ctx.pool.acquire() as conn:
-            if attempt > len(BACKFILL_RETRY_DELAYS):
+            if delay is None:
                 log.warning("backfill of %s failed after %d attempts: %s", group.handle,
                             attempt, error)
                 await backfill_store.mark_failed(conn, job.id, error=error[:2000])
             else:
-                at = self.clock() + timedelta(seconds=BACKFILL_RETRY_DELAYS[attempt - 1])
+                at = self.clock() + timedelta(seconds=delay)
                 await backfill_store.reschedule(conn, job.id, at=at, error=error[:2000])
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from fedi.errors import AppError
 from fedi.federation.inbound import handler_for
 from fedi.federation.inbound.outcomes import Ignored, NotYet
 from fedi.federation.remote import fetch, host_of
+from fedi.queue import LEASE, Backoff
 from storage import actors as actor_store
 from storage import inbox as inbox_store
 from storage.inbox import InboxActivity
@@ -36,7 +38,7 @@ Clock = Callable[[], datetime]
 
 # Seconds before the n-th retry; after the last one the row is parked for an admin.
 RETRY_DELAYS: tuple[float, ...] = (30, 300, 1800, 7200, 21600)
-LEASE = timedelta(minutes=5)
+BACKOFF = Backoff(RETRY_DELAYS)
 # How long an activity may wait for what it refers to (a Like for its post's Create):
 # tries at about 30 s, 5.5 min and 10 min after receipt.
 NOT_YET_WINDOW = timedelta(minutes=10)
@@ -49,9 +51,9 @@ def utc_now() -> datetime:
 
 
 class InboundQueue:
-    """A :class:`fedi.worker.JobQueue` over ``inbox_activities``."""
+    """The policy of the :class:`fedi.queue.LeasedQueue` over ``inbox_activities``."""
 
-    channel = inbox_store.CHANNEL
+    table = inbox_store.TABLE
 
     def __init__(self, ctx: Context, *, clock: Clock = utc_now, lease: timedelta = LEASE
                  ) -> None:
@@ -59,14 +61,10 @@ class InboundQueue:
         self.clock = clock
         self.lease = lease
 
-    async def claim(self, limit: int) -> Sequence[InboxActivity]:
-        async with self.ctx.pool.acquire() as conn:
-            return await inbox_store.claim(conn, now=self.clock(), limit=limit,
-                                           lease=self.lease)
-
-    async def release(self, jobs: Sequence[InboxActivity]) -> None:
-        async with self.ctx.pool.acquire() as conn:
-            await inbox_store.release(conn, [job.id for job in jobs], now=self.clock())
+    async def claim(self, conn: object, worker: uuid.UUID, limit: int
+                    ) -> Sequence[InboxActivity]:
+        return await inbox_store.claim(conn, worker=worker, now=self.clock(), limit=limit,
+                                       lease=self.lease)
 
     async def process(self, job: InboxActivity, stopping: asyncio.Event) -> bool:
         if stopping.is_set():
@@ -123,13 +121,14 @@ class InboundQueue:
 
     async def _retry(self, job: InboxActivity, error: str) -> None:
         attempt = job.attempts + 1
+        delay = BACKOFF.delay(attempt)
         async with self.ctx.pool.acquire() as conn:
-            if attempt > len(RETRY_DELAYS):
+            if delay is None:
                 log.warning("inbound %s parked after %d attempts: %s", job.ap_id, attempt,
                             error)
                 await inbox_store.park(conn, job.id, error=error[:2000])
             else:
-                at = self.clock() + timedelta(seconds=RETRY_DELAYS[attempt - 1])
+                at = self.clock() + timedelta(seconds=delay)
                 await inbox_store.reschedule(conn, job.id, at=at, error=error[:2000])
 
 
