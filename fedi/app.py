@@ -16,8 +16,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fedi import web
-from fedi.config import Settings
-from fedi.errors import AppError
+from fedi.core.config import Settings
+from fedi.core.errors import AppError
+from fedi.core.runtime import (
+    DATABASE_UNAVAILABLE,
+    database_unavailable,
+    process_context,
+    user_agent,
+)
 from fedi.forum.moderation import start_ban_expiry
 from fedi.routes import activitypub as activitypub_routes
 from fedi.routes import (
@@ -31,12 +37,6 @@ from fedi.routes import (
     wellknown,
 )
 from fedi.routes import inbox as inbox_routes
-from fedi.runtime import (
-    DATABASE_UNAVAILABLE,
-    database_unavailable,
-    process_context,
-    user_agent,
-)
 from fedi.worker import start_workers as start_worker_tasks
 
 __all__ = ["collect_routes", "create_app", "user_agent"]

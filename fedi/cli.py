@@ -8,7 +8,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Sequence
 
-from fedi.config import ConfigError, Settings
+from fedi.core.config import ConfigError, Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -17,7 +17,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from fedi.app import create_app
-    from fedi.runtime import database, migrate_database, setup_logging
+    from fedi.core.runtime import database, migrate_database, setup_logging
     from fedi.server import server_config
 
     setup_logging(settings)
@@ -41,7 +41,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
-    from fedi.runtime import database, migrate_database, setup_logging
+    from fedi.core.runtime import database, migrate_database, setup_logging
     from fedi.worker import run_worker_process
 
     setup_logging(settings)
@@ -55,7 +55,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from fedi.runtime import database, migrate_database, setup_logging
+    from fedi.core.runtime import database, migrate_database, setup_logging
 
     setup_logging(settings)
     with database(settings) as dsn:

@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from fedi.config import Settings
-from fedi.context import Context
-from fedi.errors import AppError
+from fedi.core.config import Settings
+from fedi.core.context import Context
+from fedi.core.errors import AppError
 
 T = TypeVar("T")
 
@@ -75,7 +75,7 @@ def register(sub: Any) -> None:
 
 def _run(settings: Settings, work: Callable[[Context, Any], Awaitable[T]]) -> T:
     """Migrate, then run ``work(ctx, conn)`` with a small pool and a connection."""
-    from fedi.runtime import database, migrate_database
+    from fedi.core.runtime import database, migrate_database
     from storage import create_pool
 
     async def main(dsn: str) -> T:

@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from fedi.config import Settings
+from fedi.core.config import Settings
 
 
 def register(sub: Any) -> None:
@@ -66,7 +66,7 @@ def _inspect(args: argparse.Namespace, settings: Settings) -> int:
 def _lookup(args: argparse.Namespace, settings: Settings) -> int:
     from activitypub.errors import ProtocolError
     from activitypub.summary import summarize
-    from fedi.runtime import database, migrate_database, setup_logging
+    from fedi.core.runtime import database, migrate_database, setup_logging
 
     setup_logging(settings)
     with database(settings) as dsn:
@@ -90,7 +90,7 @@ async def _fetch_target(settings: Settings, dsn: str, target: str) -> dict[str, 
 
     from activitypub.webfinger import webfinger_lookup
     from fedi.app import user_agent
-    from fedi.context import Context
+    from fedi.core.context import Context
     from fedi.federation.remote import fetch
     from storage import create_pool
 

@@ -10,8 +10,8 @@ import secrets
 
 import httpx
 
-from fedi.config import Settings
-from fedi.context import Context
+from fedi.core.config import Settings
+from fedi.core.context import Context
 from storage import accounts as account_store
 from storage import actors as actor_store
 from storage import create_pool

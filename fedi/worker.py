@@ -1,9 +1,9 @@
 """The application's queues and the processes that run them.
 
 :func:`build_queues` lists the queues every worker runs, each a thin policy over the
-generic leased-queue runner of :mod:`fedi.queue` (claiming, leases and their renewal,
+generic leased-queue runner of :mod:`fedi.core.queue` (claiming, leases and their renewal,
 reclaiming a dead worker's rows, release on stop, supervision): inbound activities
-(:class:`fedi.federation.inbound.queue.InboundQueue`), outbound deliveries
+(:class:`fedi.inbound.queue.InboundQueue`), outbound deliveries
 (:class:`DeliveryQueue`, here) and the backfills of remote groups
 (:class:`fedi.forum.remote_groups.BackfillQueue`). The same runner works inside
 ``fedi serve`` (:func:`start_workers`, a startup hook) and as ``fedi worker`` processes
@@ -26,12 +26,10 @@ from datetime import UTC, datetime, timedelta
 
 from activitypub.delivery import DeliveryResult, Scheme, deliver
 from activitypub.httpsig import SigningKey
-from fedi.actors import signing_key
-from fedi.config import Settings
-from fedi.context import Context
-from fedi.federation.inbound.queue import InboundQueue
-from fedi.forum.remote_groups import BackfillQueue
-from fedi.queue import (
+from fedi.core.actors import signing_key
+from fedi.core.config import Settings
+from fedi.core.context import Context
+from fedi.core.queue import (
     GRACE_SECONDS,
     LEASE,
     POLL_SECONDS,
@@ -40,7 +38,9 @@ from fedi.queue import (
     Worker,
     persist,
 )
-from fedi.runtime import process_context
+from fedi.core.runtime import process_context
+from fedi.forum.remote_groups import BackfillQueue
+from fedi.inbound.queue import InboundQueue
 from storage import actors as actor_store
 from storage import deliveries as delivery_store
 from storage import instances as instance_store

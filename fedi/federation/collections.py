@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fedi.errors import AppError
+from fedi.core.errors import AppError
 from fedi.federation.documents import strip_context, with_context
 
 PAGE_SIZE = 20

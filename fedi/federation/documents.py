@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from activitypub.keys import public_key_json
-from fedi.urls import Urls
+from fedi.core.urls import Urls
 from storage.actors import Actor
 from storage.posts import Post
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from fedi.context import Context
+from fedi.core.context import Context
+from fedi.core.outbox import enqueue_activity, new_activity_id
 from fedi.federation.documents import PUBLIC, activity, strip_context
-from fedi.outbox import enqueue_activity, new_activity_id
 from storage import follows as follow_store
 from storage.actors import Actor
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fedi.context import Context
+from fedi.core.context import Context
+from fedi.core.outbox import enqueue_activity, new_activity_id
 from fedi.federation.documents import PUBLIC, activity, iso, strip_context, with_context
 from fedi.federation.fanout import follower_inboxes
-from fedi.outbox import enqueue_activity, new_activity_id
 from storage import activities as activity_store
 from storage import groups as group_store
 from storage import moderation as moderation_store

@@ -11,9 +11,9 @@ from activitypub.auth import HttpSignatureAuth
 from activitypub.errors import InvalidObject, OriginMismatch
 from activitypub.fetch import fetch_document
 from activitypub.webfinger import webfinger_lookup
-from fedi.actors import instance_actor, signing_key
-from fedi.context import Context
-from fedi.forum.markup import sanitize_html
+from fedi.core.actors import instance_actor, signing_key
+from fedi.core.context import Context
+from fedi.core.markup import sanitize_html
 from storage import actors as actor_store
 from storage.actors import Actor
 

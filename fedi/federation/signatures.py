@@ -24,7 +24,7 @@ from activitypub import vocab
 from activitypub.errors import InvalidObject, ProtocolError, SignatureError
 from activitypub.httpsig import ResolvedKey
 from activitypub.keys import PublicKey, load_public_key
-from fedi.context import Context
+from fedi.core.context import Context
 from fedi.federation.remote import fetch, resolve_actor, store_actor
 from storage import actors as actor_store
 from storage.actors import Actor

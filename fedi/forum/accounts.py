@@ -21,9 +21,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
-from fedi.actors import check_name, create_local_actor
-from fedi.context import Context
-from fedi.errors import AppError, Conflict, Forbidden, Unauthorized, ValidationFailed
+from fedi.core.actors import check_name, create_local_actor
+from fedi.core.context import Context
+from fedi.core.errors import AppError, Conflict, Forbidden, Unauthorized, ValidationFailed
 from storage import accounts as store
 from storage import actors as actor_store
 from storage.accounts import Account, ApiToken

@@ -21,11 +21,11 @@ from activitypub.errors import (
     WebFingerError,
 )
 from activitypub.webfinger import parse_handle
-from fedi.actors import check_name, create_local_actor
-from fedi.context import Context
-from fedi.errors import AppError, BadGateway, NotFound, ValidationFailed
+from fedi.core.actors import check_name, create_local_actor
+from fedi.core.context import Context
+from fedi.core.errors import AppError, BadGateway, NotFound, ValidationFailed
+from fedi.core.markup import render_markdown
 from fedi.federation import remote
-from fedi.forum.markup import render_markdown
 from storage import actors as actor_store
 from storage import groups as group_store
 from storage.actors import Actor

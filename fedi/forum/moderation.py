@@ -23,15 +23,15 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from activitypub.errors import FetchStatusError, ProtocolError, UnsafeAddress, WebFingerError
-from fedi.actors import instance_actor
-from fedi.context import Context
-from fedi.errors import BadGateway, Conflict, Forbidden, NotFound, ValidationFailed
+from fedi.core.actors import instance_actor
+from fedi.core.context import Context
+from fedi.core.errors import BadGateway, Conflict, Forbidden, NotFound, ValidationFailed
+from fedi.core.markup import render_markdown
 from fedi.federation import moderation_out as out
 from fedi.federation import remote
 from fedi.federation.documents import actor_document
 from fedi.forum import groups as group_service
 from fedi.forum.groups import check_language, check_text, check_title, find_group
-from fedi.forum.markup import render_markdown
 from storage import accounts as account_store
 from storage import actors as actor_store
 from storage import deliveries as delivery_store

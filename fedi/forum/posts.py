@@ -7,14 +7,14 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from fedi.context import Context
-from fedi.errors import Forbidden, Gone, NotFound, ValidationFailed
+from fedi.core.context import Context
+from fedi.core.errors import Forbidden, Gone, NotFound, ValidationFailed
+from fedi.core.markup import render_markdown
+from fedi.core.outbox import enqueue_activity, new_activity_id
+from fedi.core.urls import Urls
 from fedi.federation.documents import PUBLIC, activity, note_document
 from fedi.federation.fanout import relay
-from fedi.forum.markup import render_markdown
 from fedi.forum.moderation import check_may_post
-from fedi.outbox import enqueue_activity, new_activity_id
-from fedi.urls import Urls
 from storage import actors as actor_store
 from storage import groups as group_store
 from storage import posts as post_store

@@ -20,11 +20,11 @@ from typing import Any
 
 from activitypub import vocab
 from activitypub.errors import ProtocolError
-from fedi.context import Context
+from fedi.core.context import Context
+from fedi.core.outbox import enqueue_activity, new_activity_id
+from fedi.core.queue import LEASE, Backoff
 from fedi.federation.documents import activity
 from fedi.federation.remote import fetch, host_of
-from fedi.outbox import enqueue_activity, new_activity_id
-from fedi.queue import LEASE, Backoff
 from storage import actors as actor_store
 from storage import backfills as backfill_store
 from storage import follows as follow_store
@@ -105,7 +105,7 @@ class BackfillResult:
 
 
 class BackfillQueue:
-    """The policy of the :class:`fedi.queue.LeasedQueue` over ``backfill_jobs``."""
+    """The policy of the :class:`fedi.core.queue.LeasedQueue` over ``backfill_jobs``."""
 
     table = backfill_store.TABLE
 
@@ -174,8 +174,8 @@ async def backfill(ctx: Context, group: Actor, result: BackfillResult | None = N
     collection where the thread names one. Bounded by the BACKFILL_* limits. Raises
     ProtocolError when the outbox itself cannot be read (worth another try); errors
     further on are noted in the result."""
-    from fedi.federation.inbound.announce import receive_relayed
-    from fedi.federation.inbound.outcomes import Ignored, NotYet
+    from fedi.inbound.announce import receive_relayed
+    from fedi.inbound.outcomes import Ignored, NotYet
 
     result = result if result is not None else BackfillResult()
     threads: list[Post] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fedi.context import Context
+from fedi.core.context import Context
 from fedi.federation.documents import iso
 from storage import actors as actor_store
 from storage import groups as group_store

@@ -17,9 +17,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from fedi.actors import instance_actor
-from fedi.context import Context
-from fedi.errors import Gone, NotFound
+from fedi.core.actors import instance_actor
+from fedi.core.context import Context
+from fedi.core.errors import Gone, NotFound
+from fedi.core.urls import Urls
 from fedi.federation.collections import collection_or_page, ordered_collection
 from fedi.federation.documents import (
     actor_document,
@@ -28,15 +29,14 @@ from fedi.federation.documents import (
     tombstone,
     with_context,
 )
-from fedi.negotiation import (
+from fedi.routes.api_modlog import group_modlog_collection
+from fedi.routes.negotiation import (
     VARY,
     activity_response,
     html_page_for,
     html_response,
     request_wants_activitypub,
 )
-from fedi.routes.api_modlog import group_modlog_collection
-from fedi.urls import Urls
 from storage import activities as activity_store
 from storage import actors as actor_store
 from storage import follows as follow_store

@@ -13,8 +13,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fedi import auth
-from fedi.api_common import (
+from fedi.core.context import Context
+from fedi.core.errors import NotFound, TooManyRequests
+from fedi.forum import accounts as service
+from fedi.routes import auth
+from fedi.routes.api_accounts_spec import OPENAPI_PATHS as OPENAPI_PATHS  # the spec
+from fedi.routes.api_common import (
     optional_str,
     page_request,
     page_response,
@@ -22,10 +26,6 @@ from fedi.api_common import (
     read_json,
     require_str,
 )
-from fedi.context import Context
-from fedi.errors import NotFound, TooManyRequests
-from fedi.forum import accounts as service
-from fedi.routes.api_accounts_spec import OPENAPI_PATHS as OPENAPI_PATHS  # the spec
 from fedi.web.ratelimit import RATE_LIMITED_MESSAGE, rate_wait
 from storage.accounts import Account, ApiToken
 

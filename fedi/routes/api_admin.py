@@ -13,7 +13,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fedi.api_common import (
+from fedi.core.context import Context
+from fedi.core.errors import ValidationFailed
+from fedi.federation.documents import iso
+from fedi.forum import moderation
+from fedi.forum.moderation import Staff
+from fedi.forum.views import post_view
+from fedi.routes.api_admin_spec import OPENAPI_PATHS as OPENAPI_PATHS  # the spec
+from fedi.routes.api_common import (
     optional_bool,
     optional_str,
     page_request,
@@ -21,14 +28,7 @@ from fedi.api_common import (
     path_int,
     read_json,
 )
-from fedi.auth import require_account
-from fedi.context import Context
-from fedi.errors import ValidationFailed
-from fedi.federation.documents import iso
-from fedi.forum import moderation
-from fedi.forum.moderation import Staff
-from fedi.forum.views import post_view
-from fedi.routes.api_admin_spec import OPENAPI_PATHS as OPENAPI_PATHS  # the spec
+from fedi.routes.auth import require_account
 from storage import actors as actor_store
 from storage import inbox as inbox_store
 from storage import moderation as moderation_store

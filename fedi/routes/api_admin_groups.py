@@ -7,20 +7,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fedi.api_common import (
-    optional_bool,
-    optional_str,
-    read_json,
-    require_str,
-)
-from fedi.auth import require_account, require_admin
-from fedi.context import Context
+from fedi.core.context import Context
 from fedi.forum import moderation
 from fedi.forum.views import actor_view
 from fedi.routes.api_admin import admin, optional_body
 from fedi.routes.api_admin import moderator as moderator_caller
 from fedi.routes.api_admin_groups_spec import OPENAPI_PATHS as OPENAPI_PATHS  # spec
+from fedi.routes.api_common import (
+    optional_bool,
+    optional_str,
+    read_json,
+    require_str,
+)
 from fedi.routes.api_forum import group_detail
+from fedi.routes.auth import require_account, require_admin
 from storage import actors as actor_store
 
 

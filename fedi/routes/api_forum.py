@@ -9,20 +9,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fedi.api_common import (
+from fedi.core.context import Context
+from fedi.core.errors import NotFound
+from fedi.forum import groups as group_service
+from fedi.forum import posts as post_service
+from fedi.forum import remote_groups
+from fedi.forum.views import actors_for, group_view, post_view, post_with_replies
+from fedi.routes.api_common import (
     page_request,
     page_response,
     path_int,
     read_json,
 )
-from fedi.auth import current_account, require_account
-from fedi.context import Context
-from fedi.errors import NotFound
-from fedi.forum import groups as group_service
-from fedi.forum import posts as post_service
-from fedi.forum import remote_groups
-from fedi.forum.views import actors_for, group_view, post_view, post_with_replies
 from fedi.routes.api_forum_spec import OPENAPI_PATHS as OPENAPI_PATHS  # the spec
+from fedi.routes.auth import current_account, require_account
 from storage import actors as actor_store
 from storage import groups as group_store
 from storage import posts as post_store

@@ -11,22 +11,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fedi.api_common import (
+from fedi.core.context import Context
+from fedi.core.errors import Gone, NotFound, ValidationFailed
+from fedi.federation.collections import collection_or_page
+from fedi.federation.documents import iso
+from fedi.forum import moderation
+from fedi.routes.api_admin import render_report
+from fedi.routes.api_common import (
     optional_int,
     optional_str,
     page_request,
     page_response,
     read_json,
 )
-from fedi.auth import require_account
-from fedi.context import Context
-from fedi.errors import Gone, NotFound, ValidationFailed
-from fedi.federation.collections import collection_or_page
-from fedi.federation.documents import iso
-from fedi.forum import moderation
-from fedi.negotiation import activity_response
-from fedi.routes.api_admin import render_report
 from fedi.routes.api_modlog_spec import OPENAPI_PATHS as OPENAPI_PATHS  # the spec
+from fedi.routes.auth import require_account
+from fedi.routes.negotiation import activity_response
 from storage import actors as actor_store
 from storage import modlog as modlog_store
 from storage.modlog import EntryView

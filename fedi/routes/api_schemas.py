@@ -78,7 +78,7 @@ define("Error", obj({
     "error": {"type": "string", "description": "stable machine-readable code"},
     "message": {"type": "string", "description": "explanation for people"},
     "field": {"type": "string", "description": "the request field at fault"},
-}, optional=["field"], description="Every error answer (fedi.errors.AppError.to_json)."))
+}, optional=["field"], description="Every error answer (fedi.core.errors.AppError.to_json)."))
 
 
 def error(description: str) -> Schema:

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from fedi.runtime import database_unavailable
+from fedi.core.runtime import database_unavailable
 from storage.db import ping
 
 Probe = Callable[[], str | None]

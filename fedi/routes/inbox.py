@@ -4,7 +4,7 @@ instance actor.
 Only the cheap part happens here (ARCHITECTURE.md, performance notes): size and JSON
 checks, one query for the signer's cached key and domain blocks, the signature, one
 insert. Everything slow (remote fetches, the handlers) runs in the workers
-(fedi/federation/inbound/queue.py). Answers: 415 for a Content-Type that is not
+(fedi/inbound/queue.py). Answers: 415 for a Content-Type that is not
 ActivityPub's (or plain JSON), 413 over 1 MB, 400 for a body that is not a JSON activity
 (nested deeper than 64 levels included), 401 without a valid signature (with the reason),
 403 for a blocked domain, 404 for the inbox of an actor we do not have, otherwise 202.
@@ -29,10 +29,10 @@ from activitypub.httpsig import (
     verify_request,
 )
 from activitypub.jsontext import JsonTooDeep, parse_json
-from fedi.context import Context
-from fedi.errors import AppError, Forbidden, NotFound, PayloadTooLarge, Unauthorized
-from fedi.federation.inbound import known_types
+from fedi.core.context import Context
+from fedi.core.errors import AppError, Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from fedi.federation.signatures import KeyStore, NeedsLookup, resolved_key
+from fedi.inbound import known_types
 from storage import inbox as inbox_store
 from storage import instances as instance_store
 from storage.moderation import domain_candidates

@@ -17,9 +17,9 @@ from activitypub.errors import WebFingerError
 from activitypub.nodeinfo import nodeinfo_content_type, nodeinfo_document, nodeinfo_index
 from activitypub.webfinger import host_meta_xml, parse_handle, webfinger_document
 from fedi import SOFTWARE_NAME, __version__
-from fedi.actors import INSTANCE_ACTOR_NAME, instance_actor
-from fedi.context import Context
-from fedi.errors import AppError, Gone, NotFound
+from fedi.core.actors import INSTANCE_ACTOR_NAME, instance_actor
+from fedi.core.context import Context
+from fedi.core.errors import AppError, Gone, NotFound
 from fedi.forum.accounts import get_registration_mode
 from storage import accounts as account_store
 from storage import actors as actor_store

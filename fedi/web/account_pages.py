@@ -12,11 +12,11 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedi.actors import check_name
-from fedi.errors import AppError, TooManyRequests, ValidationFailed
+from fedi.core.actors import check_name
+from fedi.core.errors import AppError, TooManyRequests, ValidationFailed
+from fedi.core.i18n import LANGUAGES
 from fedi.forum import accounts
 from fedi.web.common import ctx_of, field_errors, read_form, text, web_endpoint
-from fedi.web.i18n import LANGUAGES
 from fedi.web.messages import N_
 from fedi.web.ratelimit import RateLimiter
 from fedi.web.render import LANG_COOKIE, page, redirect, safe_next

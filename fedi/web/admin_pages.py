@@ -11,7 +11,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedi.errors import AppError, Forbidden, ValidationFailed
+from fedi.core.errors import AppError, Forbidden, ValidationFailed
 from fedi.forum import moderation
 from fedi.forum.moderation import Staff
 from fedi.web.common import ctx_of, field_errors, read_form, require_staff, text, web_endpoint

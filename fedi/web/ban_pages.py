@@ -13,10 +13,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedi.errors import AppError, Forbidden, NotFound, ValidationFailed
+from fedi.core import i18n
+from fedi.core.errors import AppError, Forbidden, NotFound, ValidationFailed
 from fedi.forum import moderation
 from fedi.forum.moderation import Staff
-from fedi.web import i18n
 from fedi.web.common import (
     ctx_of,
     field_errors,

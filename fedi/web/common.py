@@ -12,8 +12,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedi.context import Context
-from fedi.errors import AppError, Forbidden, NotFound
+from fedi.core.context import Context
+from fedi.core.errors import AppError, Forbidden, NotFound
 from fedi.forum import moderation
 from fedi.forum.moderation import Staff
 from fedi.web.render import current_path, page, redirect, translate
@@ -136,7 +136,7 @@ def web_endpoint(handler: Endpoint) -> Endpoint:
 
 def wants_html(request: Request) -> bool:
     """A browser asking for a page (not the API, not an ActivityPub or JSON client)."""
-    from fedi.negotiation import request_wants_activitypub
+    from fedi.routes.negotiation import request_wants_activitypub
 
     if request.url.path.startswith(("/api/", "/.well-known/", "/nodeinfo")):
         return False

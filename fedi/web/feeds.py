@@ -12,7 +12,7 @@ from datetime import datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedi.errors import Gone, NotFound
+from fedi.core.errors import Gone, NotFound
 from fedi.forum import groups as group_service
 from fedi.forum import posts as post_service
 from fedi.forum.views import actors_for

@@ -14,7 +14,7 @@ import functools
 import logging
 import re
 
-from fedi.web import i18n
+from fedi.core import i18n
 
 log = logging.getLogger("fedi.web.messages")
 
@@ -24,7 +24,7 @@ def N_(message: str) -> str:
     return message
 
 
-# Fixed messages of fedi.forum (accounts, posts) and fedi.actors that forms can show.
+# Fixed messages of fedi.forum (accounts, posts) and fedi.core.actors that forms can show.
 SERVICE_MESSAGES = (
     N_("email is required"),
     N_("username is required"),

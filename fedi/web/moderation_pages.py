@@ -14,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedi.errors import NotFound, ValidationFailed
+from fedi.core.errors import NotFound, ValidationFailed
 from fedi.forum import moderation
 from fedi.forum import posts as post_service
 from fedi.forum.views import actors_for

@@ -15,10 +15,10 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedi.errors import AppError, NotFound, ValidationFailed
+from fedi.core.errors import AppError, NotFound, ValidationFailed
 from fedi.forum import groups as group_service
 from fedi.forum import moderation
-from fedi.negotiation import HtmlPage
+from fedi.routes.negotiation import HtmlPage
 from fedi.web.common import ctx_of, error_page, int_param, web_endpoint
 from fedi.web.messages import N_
 from fedi.web.pages import group_path

@@ -14,13 +14,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from fedi.errors import AppError, Gone, NotFound
+from fedi.core.errors import AppError, Gone, NotFound
+from fedi.core.markup import html_to_text, render_markdown
 from fedi.forum import groups as group_service
 from fedi.forum import posts as post_service
-from fedi.forum.markup import html_to_text, render_markdown
 from fedi.forum.moderation import Staff
 from fedi.forum.views import actors_for
-from fedi.negotiation import HtmlPage
+from fedi.routes.negotiation import HtmlPage
 from fedi.web.common import ctx_of, error_page, may_moderate, refusal_of, web_endpoint
 from fedi.web.render import page
 from fedi.web.session import current_viewer

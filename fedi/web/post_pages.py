@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedi.errors import AppError, Gone, NotFound
+from fedi.core.errors import AppError, Gone, NotFound
 from fedi.forum import groups as group_service
 from fedi.forum import posts as post_service
 from fedi.forum import remote_groups

@@ -1,7 +1,7 @@
 """Rendering pages: one Jinja2 environment per language, security headers, flash notes.
 
 Autoescape is on for every template; the only markup marked safe is post and group
-content, which the domain services have already sanitised (``fedi.forum.markup``).
+content, which the domain services have already sanitised (``fedi.core.markup``).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from fedi.context import Context
-from fedi.forum.markup import shift_headings
-from fedi.web import i18n
+from fedi.core import i18n
+from fedi.core.context import Context
+from fedi.core.markup import shift_headings
 from fedi.web.session import CSRF_FIELD, csrf_token, current_viewer, set_csrf_cookie
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -50,7 +50,7 @@ FLASH_KEYS = frozenset({
 
 
 def post_html(content: str, base: int = 2) -> Markup:
-    """Content sanitised by ``fedi.forum.markup``, marked safe, its headings fitted below
+    """Content sanitised by ``fedi.core.markup``, marked safe, its headings fitted below
     the page's heading of level ``base`` (the page keeps its one h1; a "# Title" in a
     post right under the page's h1 becomes an h2, under an h2 section an h3)."""
     return Markup(shift_headings(content, base))  # noqa: S704 - sanitised by nh3

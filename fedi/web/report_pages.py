@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedi.errors import AppError, Gone, NotFound
+from fedi.core.errors import AppError, Gone, NotFound
 from fedi.forum import moderation
 from fedi.forum import posts as post_service
 from fedi.forum.views import actors_for

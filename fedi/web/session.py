@@ -19,8 +19,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedi.context import Context
-from fedi.errors import Forbidden
+from fedi.core.context import Context
+from fedi.core.errors import Forbidden
 from fedi.forum.accounts import issue_token, resolve_token, revoke_token
 from fedi.web.messages import N_
 from storage import actors as actor_store

@@ -1,0 +1,111 @@
+"""Process-level plumbing shared by ``fedi serve`` and ``fedi worker`` (and the other CLI
+commands): logging, the database, migrations, the pool and HTTP client a process runs
+on, and what counts as "the database cannot be reached". Imports nothing above it
+(no routes, no features), so both the app and the workers build on it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import types
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+
+import asyncpg
+import httpx
+
+from fedi import __version__
+from fedi.core.config import Settings
+from fedi.core.context import Context
+from storage import start_embedded
+from storage.db import connect, create_pool
+from storage.migrate import migrate
+
+# Errors that say the database cannot be reached (down, restarting, refusing more
+# connections, a connection lost midway) rather than that a statement was wrong.
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,  # 08xxx
+    asyncpg.CannotConnectNowError,  # 57P03: starting up or shutting down
+    asyncpg.AdminShutdownError,  # 57P01
+    asyncpg.CrashShutdownError,  # 57P02
+    asyncpg.TooManyConnectionsError,  # 53300
+    asyncpg.InterfaceError,  # the connection (or the pool) is closed
+)
+
+
+def _through_asyncpg(exc: BaseException) -> bool:
+    tb: types.TracebackType | None = exc.__traceback__
+    while tb is not None:
+        if "/asyncpg/" in tb.tb_frame.f_code.co_filename:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot be reached now. An OSError or a timeout
+    counts when it came out of asyncpg (connecting, a lost socket, a pool acquire that
+    timed out), not when some other part of the program raised it."""
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        return True
+    return isinstance(exc, OSError | TimeoutError) and _through_asyncpg(exc)
+
+
+def user_agent(settings: Settings) -> str:
+    return f"dEMiSA/{__version__} (+{settings.base_url})"
+
+
+@asynccontextmanager
+async def process_context(settings: Settings, dsn: str, *, pool_size: int,
+                          http_connections: int = 100) -> AsyncIterator[Context]:
+    """The pool and the HTTP client of one process (``fedi serve`` or ``fedi worker``),
+    closed again on exit."""
+    pool = await create_pool(dsn, min_size=1, max_size=pool_size)
+    try:
+        async with httpx.AsyncClient(
+            headers={"User-Agent": user_agent(settings)},
+            timeout=httpx.Timeout(10.0),
+            limits=httpx.Limits(max_connections=http_connections,
+                                max_keepalive_connections=50),
+            follow_redirects=False,
+        ) as http:
+            yield Context(settings=settings, pool=pool, http=http)
+    finally:
+        try:
+            # A graceful close waits for the server's answer; an unreachable one never
+            # gives it.
+            await asyncio.wait_for(pool.close(), timeout=10)
+        except TimeoutError:
+            pool.terminate()
+
+
+def setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # The embedded server's helper library is chatty at INFO.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[str]:
+    """Yield a DSN: DATABASE_URL, or the embedded server (left again on exit)."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    embedded = start_embedded(settings.data_dir)
+    try:
+        yield embedded.dsn
+    finally:
+        embedded.stop()
+
+
+async def migrate_database(dsn: str) -> list[int]:
+    conn = await connect(dsn)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()

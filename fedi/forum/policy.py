@@ -1,0 +1,159 @@
+"""Who may do what where: the one place that decides whether an actor may start a thread,
+reply, like, follow or report in a group.
+
+Every path asks here: the local services (``fedi.forum``, behind the web pages and the
+JSON API), the pages (to hide a form that would be refused), and the inbound handlers
+(``fedi.inbound``: a ``Reject`` or a refused like). :func:`refusal` answers ``None``
+(allowed) or a :class:`Refusal` with a stable code and a sentence for people; the sentence
+is an English catalog entry, translated by :meth:`Refusal.text`, so a local user, an API
+client and a remote server read the same words.
+
+The rules, checked in this order (the first that applies wins):
+1. the actor's domain is blocked (remote actors);
+2. the actor's local account is suspended or not active;
+3. the actor is banned from the instance, then from the group;
+4. the group was deleted;
+5. per action: only moderators start threads in a moderators-only group; a reply needs a
+   thread that exists, is neither deleted nor removed, and is not closed (locked); a like
+   needs a visible post. Reports pass rules 1-2 only: a ban ends taking part, but a report
+   is how anyone, banned or not, reaches the moderators.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from fedi.core.errors import AppError, Forbidden, Gone
+from fedi.core.i18n import gettext
+from storage import accounts as account_store
+from storage import groups as group_store
+from storage import moderation as moderation_store
+from storage import posts as post_store
+from storage.actors import Actor
+from storage.posts import Post
+
+__all__ = ["Action", "Refusal", "refusal", "require", "thread_of", "thread_refusal"]
+
+
+class Action(StrEnum):
+    START_THREAD = "start_thread"
+    REPLY = "reply"
+    LIKE = "like"
+    FOLLOW = "follow"
+    REPORT = "report"
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalog (``pybabel extract -k N_``)."""
+    return message
+
+
+# code -> (HTTP status, English sentence; {reason} and {domain} are filled in).
+_SENTENCES: dict[str, tuple[int, str]] = {
+    "domain_blocked": (403, N_("The instance {domain} is blocked here.")),
+    "account_suspended": (403, N_("This account is suspended.")),
+    "account_inactive": (403, N_("This account cannot take part yet.")),
+    "banned_instance": (403, N_("You are banned from this instance.")),
+    "banned_instance+reason": (403, N_("You are banned from this instance. Reason: {reason}")),
+    "banned_group": (403, N_("You are banned from this group.")),
+    "banned_group+reason": (403, N_("You are banned from this group. Reason: {reason}")),
+    "group_gone": (410, N_("This group no longer exists.")),
+    "moderators_only": (403, N_("Only the moderators of this group may start threads in it.")),
+    "thread_gone": (410, N_("This thread was deleted or removed.")),
+    "thread_locked": (403, N_("This thread is closed: no new replies.")),
+    "post_gone": (410, N_("This post was deleted or removed.")),
+}
+CODES = frozenset(code for code in _SENTENCES if "+" not in code)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an action is refused: a stable ``code`` and a sentence for people."""
+
+    code: str
+    values: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def _key(self) -> str:
+        # A ban with a reason names it; the code stays "banned_*".
+        with_reason = f"{self.code}+reason"
+        return with_reason if self.values.get("reason") and with_reason in _SENTENCES \
+            else self.code
+
+    @property
+    def status(self) -> int:
+        return _SENTENCES[self._key][0]
+
+    @property
+    def message(self) -> str:
+        """The English sentence (the API's and a Reject's)."""
+        return self.text("en")
+
+    def text(self, lang: str) -> str:
+        return gettext(lang, _SENTENCES[self._key][1]).format(**self.values)
+
+    def error(self) -> AppError:
+        """The application error carrying this refusal (403, or 410 for what is gone)."""
+        kind: type[AppError] = Gone if self.status == 410 else Forbidden
+        error = kind(self.message, code=self.code)
+        error.refusal = self
+        return error
+
+
+async def refusal(conn: Any, action: Action, actor: Actor, *, group: Actor | None = None,
+                  thread: Post | None = None, post: Post | None = None) -> Refusal | None:
+    """Why ``actor`` may not do ``action`` (None: it may).
+
+    ``group`` is where it happens (None: only instance-wide rules apply); ``thread`` is the
+    thread a reply goes into; ``post`` the post a like is for.
+    """
+    if not actor.local and await moderation_store.is_domain_blocked(conn, actor.domain):
+        return Refusal("domain_blocked", {"domain": actor.domain})
+    if actor.local and actor.type == "Person":
+        account = await account_store.by_actor(conn, actor.id)
+        if account is not None and account.status != "active":
+            code = "account_suspended" if account.status == "suspended" else "account_inactive"
+            return Refusal(code)
+    if action is Action.REPORT:
+        return None
+    ban = await moderation_store.active_ban(conn, actor.id, group.id if group else None)
+    if ban is not None:
+        code = "banned_instance" if ban.group_id is None else "banned_group"
+        return Refusal(code, {"reason": ban.reason} if ban.reason else {})
+    if group is not None and group.deleted_at is not None:
+        return Refusal("group_gone")
+    if (action is Action.START_THREAD and group is not None and group.local
+            and group.posting_restricted_to_mods
+            and not await group_store.is_moderator(conn, group.id, actor.id)):
+        return Refusal("moderators_only")
+    if action is Action.REPLY:
+        return thread_refusal(thread)
+    if action is Action.LIKE and post is not None and not post.visible:
+        return Refusal("post_gone")
+    return None
+
+
+def thread_refusal(thread: Post | None) -> Refusal | None:
+    """Why no reply may be added to ``thread`` now (None: it may)."""
+    if thread is None or thread.deleted_at is not None or thread.removed_at is not None:
+        return Refusal("thread_gone")
+    if thread.locked:
+        return Refusal("thread_locked")
+    return None
+
+
+async def require(conn: Any, action: Action, actor: Actor, *, group: Actor | None = None,
+                  thread: Post | None = None, post: Post | None = None) -> None:
+    """Raise the refusal's error (403 or 410) when ``actor`` may not do ``action``."""
+    found = await refusal(conn, action, actor, group=group, thread=thread, post=post)
+    if found is not None:
+        raise found.error()
+
+
+async def thread_of(conn: Any, post: Post) -> Post | None:
+    """The thread ``post`` belongs to (the post itself for a thread)."""
+    if post.thread_id is None or post.thread_id == post.id:
+        return post
+    return await post_store.get(conn, post.thread_id)

@@ -1,0 +1,81 @@
+"""What the inbound handlers share: the sender as an actor row, local targets, Rejects,
+relaying an accepted activity to a local group's followers, and the outcome for an
+activity about a post we do not have (yet)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from activitypub import vocab
+from fedi.core.context import Context
+from fedi.core.outbox import enqueue_activity, new_activity_id
+from fedi.federation.documents import activity as build_activity
+from fedi.federation.fanout import relay
+from fedi.federation.remote import host_of, resolve_actor
+from fedi.inbound.outcomes import Ignored, NotYet, Refused
+from storage import actors as actor_store
+from storage import inbox as inbox_store
+from storage.actors import Actor
+from storage.posts import Post
+
+
+async def sender_of(ctx: Context, activity: vocab.Activity) -> Actor:
+    """The activity's actor (cached: its key was just verified). Our own actors never
+    arrive through the inbox: a remote document claiming one is refused."""
+    actor = await resolve_actor(ctx, activity.actor)
+    if actor.local:
+        raise Refused(f"{activity.actor} is one of our own actors")
+    return actor
+
+
+async def local_actor(conn: Any, ap_id: str | None) -> Actor | None:
+    """A live local actor by id, or None."""
+    if ap_id is None:
+        return None
+    actor = await actor_store.by_ap_id(conn, ap_id)
+    if actor is None or not actor.local or actor.deleted_at is not None:
+        return None
+    return actor
+
+
+async def queue_reject(conn: Any, ctx: Context, *, sender: Actor, to: Actor,
+                       rejected: dict[str, Any], reason: str) -> None:
+    """A Reject of ``rejected`` (embedded as received) from our ``sender``, telling ``to``
+    why in ``summary`` and ``content``."""
+    reject = build_activity(new_activity_id(ctx), "Reject", sender, rejected, to=[to.ap_id],
+                            cc=[], summary=reason, content=reason)
+    inbox = to.inbox or to.shared_inbox
+    await enqueue_activity(conn, ctx, actor=sender, activity=reject,
+                           inboxes=[inbox] if inbox else [], public=False)
+
+
+async def relay_to_group(conn: Any, ctx: Context, *, activity: vocab.Activity, post: Post
+                         ) -> None:
+    """Announce a remote member's activity about ``post`` to the followers of the post's
+    group, when that group is one of ours (FEP-1b12)."""
+    if post.group_id is None:
+        return
+    group = await actor_store.get(conn, post.group_id)
+    if group is None or not group.local or group.deleted_at is not None:
+        return
+    await relay(conn, ctx, group=group, inner=activity.to_json(), author=None,
+                object_id=post.ap_id, post_id=post.id)
+
+
+def unknown_post(ctx: Context, object_id: str | None) -> Ignored | NotYet:
+    """The outcome for an activity about a post we do not have: one of ours will never
+    turn up, anyone else's may still be on its way (its Create not processed yet)."""
+    if object_id is None:
+        return Ignored("the activity names no object")
+    if host_of(object_id) == ctx.settings.host.lower():
+        return Ignored(f"{object_id} is not a post of this instance")
+    return NotYet(f"{object_id} is not a post known here")
+
+
+async def still_to_come(ctx: Context, activity_id: str | None) -> bool:
+    """Whether the activity with this id may still arrive or be processed: it is not
+    ours and we have no outcome for it yet."""
+    if activity_id is None or host_of(activity_id) == ctx.settings.host.lower():
+        return False
+    async with ctx.pool.acquire() as conn:
+        return not await inbox_store.processed(conn, activity_id)

@@ -1,0 +1,62 @@
+"""Like and Dislike of posts we have (Lemmy's votes; Mastodon's favourites), and their
+Undo. A like replaces the same actor's dislike and the other way round, as a vote does.
+On posts of our groups they are announced to the group's followers. A like of a post
+that has not arrived yet waits for it (outcomes.NotYet)."""
+
+from __future__ import annotations
+
+from activitypub import vocab
+from fedi.core.context import Context
+from fedi.inbound.common import relay_to_group, sender_of, unknown_post
+from fedi.inbound.follow import refusal_for
+from fedi.inbound.outcomes import Ignored, Refused
+from storage import actors as actor_store
+from storage import posts as post_store
+from storage.inbox import InboxActivity
+
+
+async def handle_like(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
+    kind = "like" if activity.type == "Like" else "dislike"
+    object_id = activity.object_id
+    async with ctx.pool.acquire() as conn:
+        post = await post_store.by_ap_id(conn, object_id) if object_id else None
+    if post is None:
+        raise unknown_post(ctx, object_id)
+    if not post.visible:
+        raise Ignored(f"{post.ap_id} was deleted or removed")
+    liker = await sender_of(ctx, activity)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        group = await actor_store.get(conn, post.group_id) if post.group_id else None
+        refusal = await refusal_for(conn, liker, group)
+        if refusal is None:
+            other = "dislike" if kind == "like" else "like"
+            await post_store.remove_like(conn, post.id, liker.id, kind=other)
+            if await post_store.add_like(conn, post.id, liker.id, kind=kind,
+                                         ap_id=activity.id):
+                await relay_to_group(conn, ctx, activity=activity, post=post)
+    if refusal is not None:
+        raise Refused(f"{kind} not counted: {refusal}")
+
+
+async def undo_like(ctx: Context, activity: vocab.Activity, *, like_id: str | None,
+                    object_id: str | None, kind: str | None) -> None:
+    """Withdraw a like or dislike: by the Like's id, else by (actor, post, kind).
+    Lemmy undoes a dislike with an Undo of a Like, so the other kind is tried too."""
+    actor = await sender_of(ctx, activity)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        known = await post_store.like_by_ap_id(conn, like_id) if like_id else None
+        if known is not None and known[1] == actor.id:
+            post_id, kinds = known[0], [known[2]]
+        else:
+            post = await post_store.by_ap_id(conn, object_id) if object_id else None
+            if post is None:
+                raise Ignored(f"{object_id or like_id} is no like known here")
+            post_id = post.id
+            kinds = [kind or "like", "dislike" if (kind or "like") == "like" else "like"]
+        for candidate in kinds:
+            if await post_store.remove_like(conn, post_id, actor.id, kind=candidate) is not None:
+                post = await post_store.get(conn, post_id)
+                if post is not None:
+                    await relay_to_group(conn, ctx, activity=activity, post=post)
+                return
+    raise Ignored("no such like")

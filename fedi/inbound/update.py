@@ -1,0 +1,37 @@
+"""Update of a post, by its author only, applied when newer than what we have; relayed
+to the group's followers when the post is in one of our groups. An Update of a post
+that has not arrived yet waits for it (outcomes.NotYet). An Update whose object is an
+actor goes to actors.py."""
+
+from __future__ import annotations
+
+from activitypub import vocab
+from fedi.core.context import Context
+from fedi.inbound import ACTOR_TYPES
+from fedi.inbound.actors import handle_update_actor
+from fedi.inbound.common import relay_to_group, sender_of, unknown_post
+from fedi.inbound.create import post_object
+from fedi.inbound.outcomes import Ignored, Refused
+from fedi.inbound.posts import update_remote_post
+from storage import posts as post_store
+from storage.inbox import InboxActivity
+
+
+async def handle_update(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
+    if activity.object_id == activity.actor or activity.object_type in ACTOR_TYPES:
+        await handle_update_actor(ctx, activity, row)
+        return
+    obj = await post_object(ctx, activity)
+    author = await sender_of(ctx, activity)
+    assert obj.id is not None
+    async with ctx.pool.acquire() as conn:
+        post = await post_store.by_ap_id(conn, obj.id)
+        if post is None:
+            raise unknown_post(ctx, obj.id)
+        if post.author_id != author.id:
+            raise Refused(f"only the author may edit {obj.id}")
+        async with conn.transaction():
+            updated = await update_remote_post(ctx, conn, post, obj, author=author)
+            if updated is None:
+                raise Ignored("the edit is not newer than the stored post")
+            await relay_to_group(conn, ctx, activity=activity, post=updated)
