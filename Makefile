@@ -29,7 +29,7 @@ run: $(VENV)/.installed
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check activitypub storage fedi tests
-	$(BIN)/mypy activitypub storage
+	$(BIN)/mypy activitypub storage fedi
 
 # The browser tests (tests/web/test_browser.py) drive Debian's Chromium through Playwright;
 # Playwright cannot download a browser here. Installed once, then this is a file check.

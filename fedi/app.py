@@ -24,12 +24,18 @@ from fedi.core.runtime import (
     process_context,
     user_agent,
 )
-from fedi.forum.moderation import start_ban_expiry
+from fedi.forum.bans import start_ban_expiry
 from fedi.routes import activitypub as activitypub_routes
 from fedi.routes import (
     api_accounts,
-    api_admin,
+    api_admin_accounts,
+    api_admin_bans,
+    api_admin_domains,
     api_admin_groups,
+    api_admin_instances,
+    api_admin_posts,
+    api_admin_reports,
+    api_admin_settings,
     api_forum,
     api_modlog,
     health,
@@ -59,7 +65,13 @@ def collect_routes() -> list[Any]:
         *api_accounts.routes,
         *api_forum.routes,
         *api_admin_groups.routes,
-        *api_admin.routes,
+        *api_admin_posts.routes,
+        *api_admin_bans.routes,
+        *api_admin_reports.routes,
+        *api_admin_domains.routes,
+        *api_admin_instances.routes,
+        *api_admin_accounts.routes,
+        *api_admin_settings.routes,
         *api_modlog.routes,
         *wellknown.routes,
         *inbox_routes.routes,

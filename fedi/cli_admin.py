@@ -184,8 +184,9 @@ def _group_create(args: argparse.Namespace, settings: Settings) -> int:
             if actor is None:
                 raise AppError(f"no local user named {name!r}", field="moderator")
             moderators.append(actor)
+        # The operator at the command line: no staff account, no modlog entry.
         return await create_group(
-            ctx, name=args.name, title=args.title, summary=args.summary, rules=args.rules,
+            ctx, None, name=args.name, title=args.title, summary=args.summary, rules=args.rules,
             language=args.language, posting_restricted_to_mods=args.restricted,
             moderators=moderators,
         )

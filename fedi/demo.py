@@ -12,6 +12,9 @@ import httpx
 
 from fedi.core.config import Settings
 from fedi.core.context import Context
+from fedi.forum.accounts import create_account
+from fedi.forum.groups import create_group
+from fedi.forum.posts import create_thread
 from storage import accounts as account_store
 from storage import actors as actor_store
 from storage import create_pool
@@ -40,10 +43,6 @@ GROUPS = [
 
 async def seed_demo(settings: Settings, dsn: str) -> None:
     """Seed once; later starts find the marker and do nothing."""
-    from fedi.forum.accounts import create_account
-    from fedi.forum.groups import create_group
-    from fedi.forum.posts import create_thread
-
     pool = await create_pool(dsn, min_size=1, max_size=2)
     try:
         async with httpx.AsyncClient() as http:
@@ -63,7 +62,7 @@ async def seed_demo(settings: Settings, dsn: str) -> None:
                 admin = await actor_store.get(conn, account.actor_id)
             assert admin is not None
             groups = [
-                await create_group(ctx, name=name, title=title, summary=summary,
+                await create_group(ctx, None, name=name, title=title, summary=summary,
                                    moderators=[admin])
                 for name, title, summary in GROUPS
             ]

@@ -5,7 +5,7 @@ generic leased-queue runner of :mod:`fedi.core.queue` (claiming, leases and thei
 reclaiming a dead worker's rows, release on stop, supervision): inbound activities
 (:class:`fedi.inbound.queue.InboundQueue`), outbound deliveries
 (:class:`DeliveryQueue`, here) and the backfills of remote groups
-(:class:`fedi.forum.remote_groups.BackfillQueue`). The same runner works inside
+(:class:`fedi.inbound.backfill.BackfillQueue`). The same runner works inside
 ``fedi serve`` (:func:`start_workers`, a startup hook) and as ``fedi worker`` processes
 (:func:`run_worker_process`); the queue rows are the only coordination between them.
 """
@@ -39,7 +39,7 @@ from fedi.core.queue import (
     persist,
 )
 from fedi.core.runtime import process_context
-from fedi.forum.remote_groups import BackfillQueue
+from fedi.inbound.backfill import BackfillQueue
 from fedi.inbound.queue import InboundQueue
 from storage import actors as actor_store
 from storage import deliveries as delivery_store
@@ -178,14 +178,14 @@ class DeliveryQueue:
         now = self.clock()
         attempt = job.attempts + 1
         async with self.ctx.pool.acquire() as conn, conn.transaction():
-            if result.outcome == DeliveryState.DELIVERED:
+            if result.outcome == "delivered":
                 await delivery_store.mark_delivered(conn, job.id, status=result.status)
                 await instance_store.record_success(
                     conn, job.domain, now=now, scheme=result.scheme_used
                 )
                 log.debug("delivered %s to %s", job.activity_ap_id, job.inbox_url)
                 return
-            if result.outcome in (DeliveryState.GONE, DeliveryState.FAILED):
+            if result.outcome in ("gone", "failed"):
                 # An answer that refuses says the host is up: it adds no failure day.
                 await delivery_store.mark_final(
                     conn, job.id, state=result.outcome, status=result.status,

@@ -21,7 +21,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from fedi.app import create_app
-from fedi.config import Settings
+from fedi.core.config import Settings
 from tests.databases import create_database
 
 TESTS = Path(__file__).resolve().parent

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from fedi.context import Context
+from fedi.core.context import Context
 from tests.conftest import LiveServer
 from tests.helpers import User
 

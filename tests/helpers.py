@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fedi.context import Context
+from fedi.core.context import Context
 from fedi.forum.accounts import create_account, issue_token
 from fedi.forum.groups import create_group
 from storage import actors as actor_store
@@ -38,6 +38,6 @@ async def make_user(ctx: Context, username: str, *, admin: bool = False) -> User
 
 async def make_group(ctx: Context, name: str = "breitband", *, title: str = "Breitbandausbau",
                      moderators: list[Actor] | None = None, **options: object) -> Actor:
-    return await create_group(ctx, name=name, title=title,
+    return await create_group(ctx, None, name=name, title=title,
                               summary="Fragen zum **Glasfaser**ausbau", moderators=moderators,
                               **options)  # type: ignore[arg-type]

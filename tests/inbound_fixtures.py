@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from fedi.context import Context
-from fedi.federation.inbound.queue import InboundQueue
+from fedi.core.context import Context
+from fedi.inbound.queue import InboundQueue
 from fedi.worker import Worker, run_once
 from storage import inbox as inbox_store
 from storage.actors import Actor

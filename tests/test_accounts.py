@@ -11,9 +11,9 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 
-from fedi.actors import create_local_actor
-from fedi.context import Context
-from fedi.errors import AppError, Conflict, Forbidden, Unauthorized, ValidationFailed
+from fedi.core.actors import create_local_actor
+from fedi.core.context import Context
+from fedi.core.errors import AppError, Conflict, Forbidden, Unauthorized, ValidationFailed
 from fedi.forum import accounts as service
 from storage import accounts as store
 from tests.conftest import make_settings

@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from fedi.actors import create_local_actor
-from fedi.context import Context
-from fedi.urls import Urls
+from fedi.core.actors import create_local_actor
+from fedi.core.context import Context
+from fedi.core.urls import Urls
 from storage import accounts as account_store
 from storage import activities as activity_store
 from storage import actors as actor_store

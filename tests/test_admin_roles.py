@@ -10,7 +10,7 @@ import re
 import httpx
 from starlette.routing import Route
 
-from fedi.context import Context
+from fedi.core.context import Context
 from tests.helpers import make_group, make_user
 
 # Wrong in every way a field can be wrong: types, values, unknown names.

@@ -8,12 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
-from fedi.actors import create_local_actor
-from fedi.context import Context
+from fedi.core.actors import create_local_actor
+from fedi.core.context import Context
+from fedi.core.ratelimit import RateLimiter
 from fedi.forum import accounts as service
 from fedi.routes.api_accounts import OPENAPI_PATHS, routes
 from fedi.web.account_pages import LOGIN_LIMIT, SIGNUP_LIMIT
-from fedi.web.ratelimit import RateLimiter
 from tests.web.conftest import csrf_of
 
 PASSWORD = "correct horse battery"

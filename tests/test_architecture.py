@@ -45,10 +45,10 @@ def test_package_respects_import_boundary(package: str) -> None:
         ("activitypub", "import asyncpg"),
         ("activitypub", "from storage.db import create_pool"),
         ("activitypub", "from starlette.requests import Request"),
-        ("activitypub", "import fedi.config"),
+        ("activitypub", "import fedi.core.config"),
         ("storage", "import httpx"),
         ("storage", "from activitypub import vocab"),
-        ("storage", "from fedi.config import Settings"),
+        ("storage", "from fedi.core.config import Settings"),
     ],
 )
 def test_checker_catches_a_forbidden_import(tmp_path: Path, package: str, line: str) -> None:

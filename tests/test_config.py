@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fedi.config import ConfigError, Settings
+from fedi.core.config import ConfigError, Settings
 
 
 def test_defaults() -> None:

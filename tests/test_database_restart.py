@@ -16,8 +16,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from fedi.context import Context
-from fedi.outbox import enqueue_activity, new_activity_id
+from fedi.core.context import Context
+from fedi.core.outbox import enqueue_activity, new_activity_id
 from storage import actors as actor_store
 from storage import follows as follow_store
 from storage.db import create_pool

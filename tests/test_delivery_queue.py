@@ -17,11 +17,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fedi.actors import create_local_actor
 from fedi.app import create_app
-from fedi.context import Context
-from fedi.instances import instance_software
-from fedi.outbox import enqueue_activity, new_activity_id
+from fedi.core.actors import create_local_actor
+from fedi.core.context import Context
+from fedi.core.instances import instance_software
+from fedi.core.outbox import enqueue_activity, new_activity_id
 from fedi.worker import (
     MAX_RETRY_AFTER,
     RETRY_DELAYS,

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from fedi.app import create_app
-from fedi.context import Context
+from fedi.core.context import Context
 from fedi.federation.remote import resolve_actor
 from fedi.forum.posts import create_thread
 from fedi.worker import run_once

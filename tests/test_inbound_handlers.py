@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from activitypub import vocab
-from fedi.federation.inbound.posts import TITLE_MAX, derive_title
-from fedi.federation.inbound.queue import NOT_YET_WINDOW
 from fedi.forum.posts import create_reply
+from fedi.inbound.posts import TITLE_MAX, derive_title
+from fedi.inbound.queue import NOT_YET_WINDOW
 from storage import groups as group_store
 from storage import inbox as inbox_store
 from storage import moderation
@@ -144,7 +144,8 @@ async def test_banned_actors_and_blocked_domains_get_a_reject(fed: Fed) -> None:
     assert (await fed.counts())["follows"] == 0
     rejects = {r["object"]["id"]: r for r in await fed.queued("Reject")}
     assert set(rejects) >= {second["id"], bobs["id"]}
-    assert "banned from this group: Spam" in rejects[second["id"]]["summary"]
+    reason = "You are banned from this group. Reason: Spam"  # fedi.forum.policy's sentence
+    assert rejects[second["id"]]["summary"] == rejects[second["id"]]["content"] == reason
     assert "blocked" in rejects[bobs["id"]]["summary"]
     assert (await state(fed, second))[0] == "ignored"
 
@@ -320,10 +321,10 @@ async def test_refusals_send_a_reject_that_says_why(fed: Fed) -> None:
     await fed.process()
 
     rejects = {r["object"]["id"]: r for r in await fed.queued("Reject")}
-    assert "only the moderators" in rejects[new_thread["id"]]["summary"]
+    assert "Only the moderators" in rejects[new_thread["id"]]["summary"]
     assert rejects[new_thread["id"]]["actor"] == mods_only.ap_id
-    assert "locked" in rejects[in_locked["id"]]["content"]
-    assert "banned from this instance: Hetze" in rejects[banned["id"]]["summary"]
+    assert "closed" in rejects[in_locked["id"]]["content"]
+    assert "banned from this instance. Reason: Hetze" in rejects[banned["id"]]["summary"]
     assert reply_ok["id"] not in rejects
     (delivered,) = [d for d in await fed.peer.wait_for("Reject", 3)
                     if d.activity["object"]["id"] == in_locked["id"]]
@@ -452,7 +453,7 @@ async def test_a_banned_remote_actor_s_like_is_refused(fed: Fed) -> None:
     await fed.process()
     assert (await post_by_ap_id(fed, create["object"]["id"])).like_count == 0
     status, reason = await state(fed, like)
-    assert status == "ignored" and "banned from this group: Spam" in (reason or "")
+    assert status == "ignored" and "banned from this group. Reason: Spam" in (reason or "")
 
 
 # -- out of order ------------------------------------------------------------------------

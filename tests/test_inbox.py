@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from activitypub.keys import generate_rsa_keypair
-from fedi.federation.inbound.queue import RETRY_DELAYS
+from fedi.inbound.queue import RETRY_DELAYS
 from storage import inbox as inbox_store
 from storage import instances as instance_store
 from storage import moderation

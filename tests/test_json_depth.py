@@ -1,4 +1,4 @@
-"""The JSON depth limit shared by the JSON API and the inboxes (fedi.api_common)."""
+"""The JSON depth limit shared by the JSON API and the inboxes (fedi.routes.api_common)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fedi.actors import instance_actor
+from fedi.core.actors import instance_actor
 from fedi.federation.remote import resolve_actor
 from storage import groups as group_store
 from storage import posts as post_store

@@ -13,10 +13,11 @@ import httpx
 import pytest
 
 from fedi.app import create_app
-from fedi.context import Context
-from fedi.forum import moderation
+from fedi.core.context import Context
+from fedi.forum import bans, domains, groups, reports, threads
 from fedi.forum.accounts import create_account
 from fedi.forum.posts import create_thread
+from fedi.forum.staff import Staff
 from storage import actors as actor_store
 from storage.posts import Post
 from tests.conftest import _fresh_database, make_settings
@@ -31,9 +32,9 @@ class World:
     ctx: Context
     users: dict[str, User]
 
-    def staff(self, role: str = "admin") -> moderation.Staff:
+    def staff(self, role: str = "admin") -> Staff:
         user = self.users[role]
-        return moderation.Staff(user.account, user.actor)
+        return Staff(user.account, user.actor)
 
     async def thread(self, author: str = "user") -> Post:
         async with self.ctx.pool.acquire() as conn:
@@ -54,11 +55,11 @@ def post_action(action: str, setup: str | None = None) -> Prepare:
     async def prepare(w: World, role: str) -> Call:
         post = await w.thread()
         if setup == "remove":
-            await moderation.remove_post(w.ctx, w.staff(), post.id, reason="x")
+            await threads.remove_post(w.ctx, w.staff(), post.id, reason="x")
         elif setup == "lock":
-            await moderation.lock_thread(w.ctx, w.staff(), post.id, locked=True, reason="")
+            await threads.lock_thread(w.ctx, w.staff(), post.id, locked=True, reason="")
         elif setup == "pin":
-            await moderation.pin_thread(w.ctx, w.staff(), post.id, pinned=True, reason="")
+            await threads.pin_thread(w.ctx, w.staff(), post.id, pinned=True, reason="")
         return "POST", f"/api/v1/admin/posts/{post.id}/{action}", {"reason": "weil"}
 
     return prepare
@@ -77,7 +78,7 @@ async def ban_instance(w: World, role: str) -> Call:
 
 async def lift_ban(w: World, role: str) -> Call:
     target = await w.person()
-    ban = await moderation.ban(w.ctx, w.staff(), actor_ref=target.actor.handle,
+    ban = await bans.ban(w.ctx, w.staff(), actor_ref=target.actor.handle,
                                group_ref="breitband", reason="", expires_at=None,
                                remove_content=False)
     return "DELETE", f"/api/v1/admin/bans/{ban.id}", None
@@ -85,7 +86,7 @@ async def lift_ban(w: World, role: str) -> Call:
 
 async def report_action(action: str, w: World) -> Call:
     post = await w.thread()
-    report = await moderation.report(w.ctx, w.users["admin"].actor, post_id=post.id,
+    report = await reports.report(w.ctx, w.users["admin"].actor, post_id=post.id,
                                      actor_ref=None, reason="Spam")
     return "POST", f"/api/v1/admin/reports/{report.id}/{action}", {}
 
@@ -131,7 +132,7 @@ async def appoint(w: World, role: str) -> Call:
 
 async def dismiss(w: World, role: str) -> Call:
     person = await w.person()
-    await moderation.set_moderator(w.ctx, w.staff(), "breitband", person.actor.handle,
+    await groups.set_moderator(w.ctx, w.staff(), "breitband", person.actor.handle,
                                    appoint=True)
     return "DELETE", f"/api/v1/admin/groups/breitband/moderators/{person.actor.handle}", None
 
@@ -149,7 +150,7 @@ async def domain(w: World, role: str) -> Call:
 
 async def forget_domain(w: World, role: str) -> Call:
     name = f"d{next(_names)}.example"
-    await moderation.set_domain(w.ctx, w.staff(), name, blocked=True, allowed=None, reason="")
+    await domains.set_domain(w.ctx, w.staff(), name, blocked=True, allowed=None, reason="")
     return "DELETE", f"/api/v1/admin/domains/{name}", None
 
 

@@ -11,9 +11,10 @@ import asyncpg
 import httpx
 import pytest
 
-from fedi.context import Context
-from fedi.forum import moderation
-from fedi.forum.moderation import lift_expired_bans
+from fedi.core.context import Context
+from fedi.forum import groups
+from fedi.forum.bans import lift_expired_bans
+from fedi.forum.staff import staff_of
 from storage import actors as actor_store
 from tests.helpers import User, make_group, make_user
 
@@ -398,7 +399,7 @@ async def test_parked_activities_accounts_groups_and_openapi(
 async def test_group_and_its_modlog_entry_are_written_together(
         app_client: httpx.AsyncClient, ctx: Context) -> None:
     admin = await make_user(ctx, "chefin", admin=True)
-    staff = await moderation.staff_of(ctx, admin.account)
+    staff = await staff_of(ctx, admin.account)
     async with ctx.pool.acquire() as conn:
         await conn.execute(
             "CREATE FUNCTION refuse_modlog() RETURNS trigger LANGUAGE plpgsql AS"
@@ -407,7 +408,7 @@ async def test_group_and_its_modlog_entry_are_written_together(
             " FOR EACH ROW EXECUTE FUNCTION refuse_modlog()")
     # The modlog entry cannot be written: the group is not created either.
     with pytest.raises(asyncpg.RaiseError, match="modlog unavailable"):
-        await moderation.create_group(ctx, staff, name="kaputt", title="Kaputt")
+        await groups.create_group(ctx, staff, name="kaputt", title="Kaputt")
     await call(app_client, "GET", "/api/v1/groups/kaputt", None, 404)
     async with ctx.pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM actors WHERE username = 'kaputt'") == 0

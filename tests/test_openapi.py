@@ -17,7 +17,7 @@ from openapi_spec_validator import validate as validate_spec
 from starlette.routing import Route
 
 from fedi.app import collect_routes
-from fedi.context import Context
+from fedi.core.context import Context
 from fedi.routes import (
     api_accounts_spec,
     api_admin_groups_spec,
@@ -316,7 +316,7 @@ async def test_forum_answers_match_the_document(app_client: httpx.AsyncClient,
     await api("DELETE", f"/api/v1/posts/{thread['id']}/like", ben, status=200)
     await api("POST", f"/api/v1/posts/{thread['id']}/like", ben, status=200)
     async with ctx.pool.acquire() as conn:
-        # The fields a post from another server fills in (fedi/federation/inbound/posts.py).
+        # The fields a post from another server fills in (fedi/inbound/posts.py).
         await conn.execute(
             "UPDATE posts SET summary = 'Technik', sensitive = true, language = 'de',"
             " attachments = $2 WHERE id = $1", reply["id"],

@@ -1,4 +1,4 @@
-"""The generic leased queue (fedi/queue.py, storage/queue.py) with the real delivery
+"""The generic leased queue (fedi/core/queue.py, storage/queue.py) with the real delivery
 policy, real receivers on loopback and the real database: states declared next to the
 SQL match the schema, leases are renewed while a job runs, a dead worker's rows are
 reclaimed within seconds, a clean stop releases at once, and a worker survives losing
@@ -23,10 +23,10 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from fedi.actors import create_local_actor
-from fedi.context import Context
-from fedi.outbox import enqueue_activity, new_activity_id
-from fedi.queue import Backoff, Worker
+from fedi.core.actors import create_local_actor
+from fedi.core.context import Context
+from fedi.core.outbox import enqueue_activity, new_activity_id
+from fedi.core.queue import Backoff, Worker
 from fedi.worker import DeliveryQueue
 from storage import queue as queue_store
 from storage.actors import Actor
@@ -161,7 +161,7 @@ async def test_the_rows_of_a_worker_that_stopped_beating_are_reclaimed_at_once(
                            " next_attempt_at = now() + interval '1 hour'", dead)
 
     worker = Worker(ctx.pool, [DeliveryQueue(ctx)], concurrency=2, heartbeat_seconds=0.2)
-    caplog.set_level(logging.WARNING, logger="fedi.queue")
+    caplog.set_level(logging.WARNING, logger="fedi.core.queue")
     await worker.start()
     try:
         async with ctx.pool.acquire() as conn:
@@ -214,7 +214,7 @@ async def test_a_worker_survives_losing_its_database_and_works_on_when_it_is_bac
     worker_ctx = Context(settings=ctx.settings, pool=pool, http=ctx.http)
     worker = Worker(pool, [DeliveryQueue(worker_ctx)], concurrency=2, heartbeat_seconds=0.2,
                     poll_seconds=0.5)
-    caplog.set_level(logging.INFO, logger="fedi.queue")
+    caplog.set_level(logging.INFO, logger="fedi.core.queue")
     try:
         await worker.start()
         first = await enqueue(ctx, sender, [f"{url}/one/inbox"])
@@ -280,7 +280,7 @@ def _imports(module: str) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("module", ["fedi.queue", "fedi.runtime"])
+@pytest.mark.parametrize("module", ["fedi.core.queue", "fedi.core.runtime"])
 def test_the_queue_runner_and_the_process_plumbing_import_no_feature(module: str) -> None:
     imported = _imports(module)
     assert not [name for name in imported if name.startswith(FEATURES)], imported

@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from activitypub.delivery import deliver
 from activitypub.keys import generate_rsa_keypair
-from fedi.actors import signing_key
+from fedi.core.actors import signing_key
 from fedi.worker import run_once
 from storage import actors as actor_store
 from storage import backfills as backfill_store

@@ -12,10 +12,10 @@ from activitypub.fetch import fetch_document
 from activitypub.nodeinfo import fetch_nodeinfo
 from activitypub.webfinger import webfinger_lookup
 from fedi import __version__
-from fedi.actors import create_local_actor
-from fedi.context import Context
+from fedi.core.actors import create_local_actor
+from fedi.core.context import Context
+from fedi.core.urls import Urls
 from fedi.forum.accounts import set_registration_mode
-from fedi.urls import Urls
 from storage import actors as actor_store
 from storage import posts as post_store
 from storage.actors import Actor

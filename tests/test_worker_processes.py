@@ -22,9 +22,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedi.actors import create_local_actor
-from fedi.context import Context
-from fedi.outbox import enqueue_activity, new_activity_id
+from fedi.core.actors import create_local_actor
+from fedi.core.context import Context
+from fedi.core.outbox import enqueue_activity, new_activity_id
 from storage import deliveries as delivery_store
 from tests.conftest import LiveServer, free_port, make_settings
 from tests.receivers import Receiver

@@ -10,10 +10,10 @@ Markdown body (Lemmy-style software shows title and body once); every object car
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
 from typing import Any
 
 from activitypub.keys import public_key_json
+from fedi.core.times import iso
 from fedi.core.urls import Urls
 from storage.actors import Actor
 from storage.posts import Post
@@ -40,12 +40,6 @@ CONTEXT: list[Any] = [
         "locked": "lemmy:locked",
     },
 ]
-
-
-def iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def with_context(doc: dict[str, Any]) -> dict[str, Any]:

@@ -1,13 +1,13 @@
 """Outgoing moderation activities, in the shapes Lemmy, Mbin and PieFed send them.
 
 Every function builds one activity and queues it in the caller's transaction (the
-domain services in fedi/forum/moderation.py write their rows and the modlog in the
-same one). The sender is the acting moderator when that is a local listed moderator of
-the group (Lemmy checks the actor against the group's moderators collection), and the
-group itself otherwise (admins who are not listed, remote moderators, the expiry job):
-a receiver trusts a group's own word about its content. Recipients: the group's remote
-followers, plus the remote actor the action concerns (the author of a removed post, a
-banned actor, an appointed moderator).
+moderators' services in fedi/forum/: threads, bans, reports, groups; they write their
+rows and the modlog in the same one). The sender is the acting moderator when that is a
+local listed moderator of the group (Lemmy checks the actor against the group's
+moderators collection), and the group itself otherwise (admins who are not listed,
+remote moderators, the expiry job): a receiver trusts a group's own word about its
+content. Recipients: the group's remote followers, plus the remote actor the action
+concerns (the author of a removed post, a banned actor, an appointed moderator).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import Any
 
 from fedi.core.context import Context
 from fedi.core.outbox import enqueue_activity, new_activity_id
-from fedi.federation.documents import PUBLIC, activity, iso, strip_context, with_context
+from fedi.core.times import iso
+from fedi.federation.documents import PUBLIC, activity, strip_context, with_context
 from fedi.federation.fanout import follower_inboxes
 from storage import activities as activity_store
 from storage import groups as group_store

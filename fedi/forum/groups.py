@@ -1,8 +1,15 @@
-"""Topic groups: creating, finding and describing them.
+"""Topic groups: their whole life (create, edit, delete, appoint and remove moderators)
+and finding them.
 
 :func:`find_group` also finds groups on other instances (``name@host`` or the actor's
 URL): an unknown one is looked up (WebFinger, then the actor document), cached, and
 given a ``groups`` row so it lists and counts like ours.
+
+Creating a group is for admins (or the operator at the command line); editing it and
+appointing moderators for its moderators and admins; deleting it for admins. Each change
+by a member of staff writes its modlog entry and queues the federated activity
+(Update(Group), Delete(Group), Add/Remove on the moderators collection) in one
+transaction.
 """
 
 from __future__ import annotations
@@ -25,9 +32,20 @@ from fedi.core.actors import check_name, create_local_actor
 from fedi.core.context import Context
 from fedi.core.errors import AppError, BadGateway, NotFound, ValidationFailed
 from fedi.core.markup import render_markdown
+from fedi.federation import moderation_out as out
 from fedi.federation import remote
+from fedi.federation.documents import actor_document
+from fedi.forum.staff import (
+    Staff,
+    check_reason,
+    find_actor,
+    log,
+    require_admin,
+    require_moderator,
+)
 from storage import actors as actor_store
 from storage import groups as group_store
+from storage import moderation as moderation_store
 from storage.actors import Actor
 
 TITLE_MAX = 100
@@ -65,14 +83,19 @@ def check_language(value: Any) -> str | None:
     return value.lower()
 
 
+# --- a group's life --------------------------------------------------------------------------
+
 async def create_group(
-    ctx: Context, *, name: str, title: str, summary: str = "", rules: str = "",
-    language: str | None = "de", posting_restricted_to_mods: bool = False,
+    ctx: Context, staff: Staff | None, *, name: str, title: str, summary: str = "",
+    rules: str = "", language: str | None = "de", posting_restricted_to_mods: bool = False,
     moderators: list[Actor] | None = None,
-    on_created: Callable[[Any, Actor], Awaitable[None]] | None = None,
 ) -> Actor:
-    """A new local topic group (a Group actor with its own keys). ``on_created(conn,
-    group)`` runs in the same transaction (the modlog entry of an admin's create)."""
+    """A new local topic group (a Group actor with its own keys). ``staff`` must be an
+    admin; the group and its modlog entry are written in one transaction. ``None``: the
+    operator (``fedi group create``, the demo content), no role to check and no modlog
+    entry."""
+    if staff is not None:
+        require_admin(staff)
     name = check_name(name, field="name")
     title = check_title(title)
     summary = check_text(summary, "summary")
@@ -88,10 +111,99 @@ async def create_group(
                                  language=language)
         for moderator in moderators or []:
             await group_store.add_moderator(conn, actor.id, moderator.id)
-        if on_created is not None:
-            await on_created(conn, actor)
+        if staff is not None:
+            await log(conn, "group_create", staff=staff, group=actor)
     return actor
 
+
+async def _local_group(ctx: Context, name: str) -> Actor:
+    async with ctx.pool.acquire() as conn:
+        group = await actor_store.local_by_name(conn, name, "Group")
+    if group is None:
+        raise NotFound(f"no group {name!r} here")
+    return group
+
+
+async def update_group(ctx: Context, staff: Staff, name: str, changes: dict[str, Any]
+                       ) -> Actor:
+    """Edit title, summary, rules, language, posting restriction; federated as
+    Update(Group)."""
+    group = await _local_group(ctx, name)
+    title = check_title(changes["title"]) if "title" in changes else None
+    summary = check_text(changes["summary"], "summary") if "summary" in changes else None
+    rules = check_text(changes["rules"], "rules") if "rules" in changes else None
+    restricted = changes.get("posting_restricted_to_mods")
+    if restricted is not None and not isinstance(restricted, bool):
+        raise ValidationFailed("posting_restricted_to_mods must be true or false",
+                               field="posting_restricted_to_mods")
+    details: dict[str, Any] = {}
+    if "language" in changes:
+        details["language"] = check_language(changes["language"])
+    if summary is not None:
+        details["summary_source"] = summary
+    if rules is not None:
+        details["rules_source"] = rules
+    if title is None and restricted is None and not details:
+        raise ValidationFailed("nothing to change: give title, summary, rules, language or "
+                               "posting_restricted_to_mods", field="title")
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await require_moderator(conn, staff, group)
+        await moderation_store.update_group_profile(
+            conn, group.id, name=title,
+            summary=render_markdown(summary) if summary is not None else None,
+            posting_restricted_to_mods=restricted)
+        await group_store.update(conn, group.id, **details)
+        fresh = await actor_store.get(conn, group.id)
+        assert fresh is not None
+        keys = await actor_store.keys_for(conn, fresh.id)
+        row = await group_store.get(conn, fresh.id)
+        document = actor_document(
+            fresh, ed25519_multibase=keys.ed25519_public_multibase if keys else None,
+            summary_source=row.summary_source if row else None)
+        sent = await out.send_group_update(conn, ctx, group=fresh, document=document)
+        await log(conn, "group_update", staff=staff, group=fresh, activity=sent,
+                  details={"fields": sorted(k for k in changes if k != "reason")},
+                  reason=check_reason(changes.get("reason")))
+    return fresh
+
+
+async def delete_group(ctx: Context, staff: Staff, name: str, *, reason: str) -> None:
+    require_admin(staff)
+    group = await _local_group(ctx, name)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        sent = await out.send_group_delete(conn, ctx, group=group)
+        await actor_store.mark_deleted(conn, group.id)
+        await log(conn, "group_delete", staff=staff, group=group, reason=reason,
+                  activity=sent)
+
+
+async def set_moderator(ctx: Context, staff: Staff, name: str, actor_ref: str, *,
+                        appoint: bool) -> list[Actor]:
+    """Appoint or remove a moderator (local or remote); federated as Add/Remove with
+    target = the moderators collection. Returns the moderators afterwards."""
+    group = await _local_group(ctx, name)
+    async with ctx.pool.acquire() as conn:
+        await require_moderator(conn, staff, group)
+    person = await find_actor(ctx, actor_ref)
+    if person.type not in ("Person", "Service"):
+        raise ValidationFailed(f"{person.handle} is a {person.type}, not a person",
+                               field="actor")
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if appoint:
+            changed = await group_store.add_moderator(conn, group.id, person.id)
+        else:
+            changed = await group_store.remove_moderator(conn, group.id, person.id)
+        if not changed and not appoint:
+            raise NotFound(f"{person.handle} is not a moderator of {group.handle}")
+        if changed:
+            sent = await out.send_moderator_change(conn, ctx, group=group, acting=staff.actor,
+                                                   moderator=person, added=appoint)
+            await log(conn, "moderator_add" if appoint else "moderator_remove", staff=staff,
+                      group=group, target=person, activity=sent)
+        return await group_store.moderators(conn, group.id)
+
+
+# --- finding groups -------------------------------------------------------------------------
 
 def split_ref(ref: str, own_host: str) -> tuple[str, str]:
     """``name`` or ``name@host`` (also ``!name@host``, ``@name@host``) -> (name, host)."""

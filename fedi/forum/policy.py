@@ -14,9 +14,10 @@ The rules, checked in this order (the first that applies wins):
 3. the actor is banned from the instance, then from the group;
 4. the group was deleted;
 5. per action: only moderators start threads in a moderators-only group; a reply needs a
-   thread that exists, is neither deleted nor removed, and is not closed (locked); a like
-   needs a visible post. Reports pass rules 1-2 only: a ban ends taking part, but a report
-   is how anyone, banned or not, reaches the moderators.
+   thread that exists, is neither deleted nor removed, and is not closed (locked), and a
+   visible post to answer; a like needs a visible post. Reports pass rules 1-2 only: a
+   ban ends taking part, but a report is how anyone, banned or not, reaches the
+   moderators.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def N_(message: str) -> str:
     return message
 
 
-# code -> (HTTP status, English sentence; {reason} and {domain} are filled in).
+# rule -> (HTTP status, English sentence; {reason} and {domain} are filled in).
 _SENTENCES: dict[str, tuple[int, str]] = {
     "domain_blocked": (403, N_("The instance {domain} is blocked here.")),
     "account_suspended": (403, N_("This account is suspended.")),
@@ -65,22 +66,31 @@ _SENTENCES: dict[str, tuple[int, str]] = {
     "thread_locked": (403, N_("This thread is closed: no new replies.")),
     "post_gone": (410, N_("This post was deleted or removed.")),
 }
-CODES = frozenset(code for code in _SENTENCES if "+" not in code)
+RULES = frozenset(rule for rule in _SENTENCES if "+" not in rule)
+# The error code clients see, where it is not the rule's name: the JSON API has always
+# answered "banned" for both kinds of ban (the sentence says which).
+_CODES = {"banned_instance": "banned", "banned_group": "banned"}
+CODES = frozenset(_CODES.get(rule, rule) for rule in RULES)
 
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why an action is refused: a stable ``code`` and a sentence for people."""
+    """Why an action is refused: the ``rule`` that applies, its stable error ``code``
+    and a sentence for people."""
 
-    code: str
+    rule: str
     values: dict[str, str] = field(default_factory=dict)
 
     @property
+    def code(self) -> str:
+        return _CODES.get(self.rule, self.rule)
+
+    @property
     def _key(self) -> str:
-        # A ban with a reason names it; the code stays "banned_*".
-        with_reason = f"{self.code}+reason"
+        # A ban with a reason names it.
+        with_reason = f"{self.rule}+reason"
         return with_reason if self.values.get("reason") and with_reason in _SENTENCES \
-            else self.code
+            else self.rule
 
     @property
     def status(self) -> int:
@@ -107,7 +117,7 @@ async def refusal(conn: Any, action: Action, actor: Actor, *, group: Actor | Non
     """Why ``actor`` may not do ``action`` (None: it may).
 
     ``group`` is where it happens (None: only instance-wide rules apply); ``thread`` is the
-    thread a reply goes into; ``post`` the post a like is for.
+    thread a reply goes into; ``post`` the post a like is for, or the one a reply answers.
     """
     if not actor.local and await moderation_store.is_domain_blocked(conn, actor.domain):
         return Refusal("domain_blocked", {"domain": actor.domain})
@@ -129,8 +139,15 @@ async def refusal(conn: Any, action: Action, actor: Actor, *, group: Actor | Non
             and not await group_store.is_moderator(conn, group.id, actor.id)):
         return Refusal("moderators_only")
     if action is Action.REPLY:
-        return thread_refusal(thread)
-    if action is Action.LIKE and post is not None and not post.visible:
+        return thread_refusal(thread) or _post_refusal(post)
+    if action is Action.LIKE:
+        return _post_refusal(post)
+    return None
+
+
+def _post_refusal(post: Post | None) -> Refusal | None:
+    """A deleted or removed post takes no likes and no replies."""
+    if post is not None and not post.visible:
         return Refusal("post_gone")
     return None
 

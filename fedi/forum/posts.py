@@ -14,7 +14,8 @@ from fedi.core.outbox import enqueue_activity, new_activity_id
 from fedi.core.urls import Urls
 from fedi.federation.documents import PUBLIC, activity, note_document
 from fedi.federation.fanout import relay
-from fedi.forum.moderation import check_may_post
+from fedi.forum import policy
+from fedi.forum.policy import Action
 from storage import actors as actor_store
 from storage import groups as group_store
 from storage import posts as post_store
@@ -49,52 +50,6 @@ def hashtags_of(markdown: str) -> list[str]:
     for match in _HASHTAG.finditer(markdown):
         seen.setdefault(match.group(1).lower(), None)
     return list(seen)
-
-
-async def check_may_start_thread(conn: Any, group: Actor, author: Actor) -> None:
-    """Refuse a thread the group does not take from ``author``: a group where only its
-    moderators start threads, or a ban. The forms call this too, before they are shown."""
-    if group.posting_restricted_to_mods and not await group_store.is_moderator(
-        conn, group.id, author.id
-    ):
-        raise Forbidden("only the moderators of this group may start threads in it")
-    await check_may_post(conn, group, author)
-
-
-async def check_may_reply(conn: Any, *, thread: Post | None, parent: Post,
-                          author: Actor) -> Actor | None:
-    """Refuse a reply to ``parent`` (in ``thread``): a locked, deleted or removed thread,
-    a deleted or removed parent, a ban. Returns the group. The forms call this too."""
-    if thread is None:
-        raise NotFound("the thread no longer exists")
-    if thread.locked:
-        raise Forbidden("this thread is locked: no new replies", code="thread_locked")
-    if not parent.visible or thread.removed_at is not None:
-        raise Gone("you cannot reply to a deleted or removed post")
-    group = await actor_store.get(conn, parent.group_id) if parent.group_id else None
-    await check_may_post(conn, group, author)
-    return group
-
-
-async def reply_refusal(ctx: Context, *, parent: Post, author: Actor) -> None:
-    """:func:`check_may_reply` outside a reply, for pages that offer the reply form."""
-    async with ctx.pool.acquire() as conn:
-        thread = (await post_store.get(conn, parent.thread_id)
-                  if parent.thread_id is not None else None)
-        await check_may_reply(conn, thread=thread, parent=parent, author=author)
-
-
-async def like_refusal(ctx: Context, *, group: Actor | None, actor: Actor) -> None:
-    """The rule :func:`like_post` applies to ``actor`` in ``group`` (a ban), for pages
-    that offer the like button."""
-    async with ctx.pool.acquire() as conn:
-        await check_may_post(conn, group, actor)
-
-
-async def thread_refusal(ctx: Context, *, group: Actor, author: Actor) -> None:
-    """:func:`check_may_start_thread` for pages that offer the new-thread form."""
-    async with ctx.pool.acquire() as conn:
-        await check_may_start_thread(conn, group, author)
 
 
 async def _publish(conn: Any, ctx: Context, *, author: Actor, group: Actor | None,
@@ -143,7 +98,7 @@ async def create_thread(ctx: Context, *, author: Actor, group: Actor, title: Any
     body = check_body(content)
     urls = Urls(ctx.settings.base_url)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await check_may_start_thread(conn, group, author)
+        await policy.require(conn, Action.START_THREAD, author, group=group)
         group_row = await group_store.get(conn, group.id)
         post_id = await post_store.next_id(conn)
         ap_id = urls.post(post_id)
@@ -170,7 +125,9 @@ async def create_reply(ctx: Context, *, author: Actor, parent: Post, content: An
         # Lock the thread row so a concurrent lock or removal is seen.
         thread = (await post_store.get_for_share(conn, parent.thread_id)
                   if parent.thread_id is not None else None)
-        group = await check_may_reply(conn, thread=thread, parent=parent, author=author)
+        group = await actor_store.get(conn, parent.group_id) if parent.group_id else None
+        await policy.require(conn, Action.REPLY, author, group=group, thread=thread,
+                             post=parent)
         parent_author = await actor_store.get(conn, parent.author_id)
         post_id = await post_store.next_id(conn)
         ap_id = urls.post(post_id)
@@ -251,12 +208,10 @@ async def delete_post(ctx: Context, *, actor: Actor, post: Post) -> None:
 
 async def like_post(ctx: Context, *, actor: Actor, post: Post) -> bool:
     """Like a post; False when it was liked already (nothing is sent again)."""
-    if not post.visible:
-        raise Gone("this post was deleted or removed")
     async with ctx.pool.acquire() as conn, conn.transaction():
         author, group, _ = await _context_of(conn, post)
         # A ban covers likes as well as posts (the ban page says so).
-        await check_may_post(conn, group, actor)
+        await policy.require(conn, Action.LIKE, actor, group=group, post=post)
         like_id = new_activity_id(ctx)
         if not await post_store.add_like(conn, post.id, actor.id, ap_id=like_id):
             return False

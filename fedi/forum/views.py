@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fedi.core.context import Context
-from fedi.federation.documents import iso
+from fedi.core.times import iso
 from storage import actors as actor_store
 from storage import groups as group_store
 from storage import posts as post_store

@@ -7,7 +7,8 @@ id>)`` (the Mastodon-compatible boost). An embedded activity is used as it is on
 its id is on the announcing group's host; anything else is fetched from its origin by id
 and must be attributed to an actor on that same host. Moderators' actions relayed this way
 (Lemmy: a Delete by the group or a moderator, Lock, Add/Remove, Block and their Undo) go
-to :mod:`fedi.inbound.moderation`, which checks the actor's authority.
+to the handlers of those types (:func:`_moderation`), which check the actor's authority
+as when they arrive on their own.
 
 :func:`receive_relayed` is shared with the backfill, which reads a group's outbox the
 way it would read its Announces.
@@ -19,13 +20,14 @@ A relayed Delete, Like, Dislike or Undo about a post we do not have yet waits fo
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from activitypub import vocab
 from activitypub.errors import FetchStatusError
 from fedi.core.context import Context
 from fedi.federation.remote import fetch, host_of, resolve_actor
-from fedi.inbound import moderation
+from fedi.inbound import add, block, delete, lock, remove, undo
 from fedi.inbound.common import unknown_post
 from fedi.inbound.outcomes import Ignored, NotYet
 from fedi.inbound.posts import (
@@ -39,10 +41,8 @@ from storage import follows as follow_store
 from storage import groups as group_store
 from storage import posts as post_store
 from storage.actors import Actor
+from storage.inbox import InboxActivity
 from storage.posts import Post
-
-if TYPE_CHECKING:
-    from storage.inbox import InboxActivity
 
 log = logging.getLogger("fedi.inbound.announce")
 
@@ -78,7 +78,7 @@ async def receive_relayed(ctx: Context, group: Actor, ref: vocab.Ref, *,
             raise Ignored("a Delete while backfilling")
         if not await _by_author(ctx, group, ref):
             # A moderator's removal relayed by the group: authority is checked there.
-            await moderation.receive_relayed(ctx, ref)
+            await _moderation(ctx, ref)
             return None
         # Deletions are rarely fetchable (Mastodon's have no document): believe the
         # origin instead, which must no longer have the object.
@@ -92,7 +92,7 @@ async def receive_relayed(ctx: Context, group: Actor, ref: vocab.Ref, *,
     if creates_only and doc.type != "Create":
         raise Ignored(f"a {doc.type} while backfilling")
     if _is_moderation(doc):
-        await moderation.receive_relayed(ctx, doc)
+        await _moderation(ctx, doc)
         return None
     if doc.type in ("Create", "Update"):
         obj = await _object_of(ctx, doc)
@@ -207,6 +207,28 @@ def _is_moderation(doc: vocab.Activity) -> bool:
         _MODERATION | {"Delete"})
 
 
+_RelayedHandler = Callable[[Context, vocab.Activity, InboxActivity | None], Awaitable[None]]
+# The moderators' activities a group relays, to the handlers of their types. An Undo goes
+# to the moderation half of the Undo handler: what a group relays is its moderators'.
+_RELAYED_MODERATION: dict[str, _RelayedHandler] = {
+    "Delete": delete.handle_delete, "Lock": lock.handle_lock, "Add": add.handle_add,
+    "Remove": remove.handle_remove, "Block": block.handle_block,
+}
+
+
+async def _moderation(ctx: Context, activity: vocab.Activity) -> None:
+    """A moderation activity a remote group relayed, once it comes from a trusted origin:
+    the same handlers and the same authority check as when it arrives on its own (with no
+    inbox row). Raises Ignored for anything else."""
+    if activity.type == "Undo":
+        await undo.undo_moderation(ctx, activity)
+        return
+    handler = _RELAYED_MODERATION.get(activity.type)
+    if handler is None:
+        raise Ignored(f"a relayed {activity.type} is no moderation activity")
+    await handler(ctx, activity, None)
+
+
 async def _by_author(ctx: Context, group: Actor, act: vocab.Activity) -> bool:
     """Whether a Delete comes from the author of the post it deletes."""
     async with ctx.pool.acquire() as conn:
@@ -218,7 +240,7 @@ async def _by_author(ctx: Context, group: Actor, act: vocab.Activity) -> bool:
 async def _delete(ctx: Context, group: Actor, act: vocab.Activity) -> Post | None:
     if not await _by_author(ctx, group, act):
         # A moderator's removal (Lemmy: Delete by the group or a mod, with a summary).
-        await moderation.receive_relayed(ctx, act)
+        await _moderation(ctx, act)
         return None
     async with ctx.pool.acquire() as conn, conn.transaction():
         post = await _our_post_in(ctx, conn, group, act.object_id)

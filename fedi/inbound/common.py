@@ -1,6 +1,7 @@
 """What the inbound handlers share: the sender as an actor row, local targets, Rejects,
-relaying an accepted activity to a local group's followers, and the outcome for an
-activity about a post we do not have (yet)."""
+relaying an accepted activity to a local group's followers, the outcome for an
+activity about a post we do not have (yet), and the Follow of ours that an Accept or
+Reject answers."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from fedi.federation.fanout import relay
 from fedi.federation.remote import host_of, resolve_actor
 from fedi.inbound.outcomes import Ignored, NotYet, Refused
 from storage import actors as actor_store
+from storage import follows as follow_store
 from storage import inbox as inbox_store
 from storage.actors import Actor
+from storage.follows import Follow
 from storage.posts import Post
 
 
@@ -41,7 +44,10 @@ async def local_actor(conn: Any, ap_id: str | None) -> Actor | None:
 async def queue_reject(conn: Any, ctx: Context, *, sender: Actor, to: Actor,
                        rejected: dict[str, Any], reason: str) -> None:
     """A Reject of ``rejected`` (embedded as received) from our ``sender``, telling ``to``
-    why in ``summary`` and ``content``."""
+    why in ``summary`` and ``content``. A deleted ``sender`` sends none: its key is gone,
+    so no receiver could check the signature, and its Delete told them already."""
+    if sender.deleted_at is not None:
+        return
     reject = build_activity(new_activity_id(ctx), "Reject", sender, rejected, to=[to.ap_id],
                             cc=[], summary=reason, content=reason)
     inbox = to.inbox or to.shared_inbox
@@ -79,3 +85,25 @@ async def still_to_come(ctx: Context, activity_id: str | None) -> bool:
         return False
     async with ctx.pool.acquire() as conn:
         return not await inbox_store.processed(conn, activity_id)
+
+
+async def our_follow(conn: Any, target: Actor, activity: vocab.Activity) -> Follow:
+    """The Follow of one of our actors that ``target``'s Accept or Reject answers: by the
+    Follow's id (the object, embedded or bare), else by the pair named in an embedded
+    Follow (``actor`` = our user, ``object`` = the answering actor), as Mastodon matches
+    them. Only the followed actor itself may answer."""
+    obj = activity.object
+    follow_id = vocab.object_id(obj)
+    found = await follow_store.by_ap_id(conn, follow_id) if follow_id else None
+    if found is None and isinstance(obj, vocab.Follow) and obj.object_id == target.ap_id:
+        follower = await actor_store.by_ap_id(conn, obj.actor)
+        if follower is not None and follower.local:
+            found = await follow_store.get(conn, follower.id, target.id)
+    if found is None:
+        raise Ignored(f"no Follow of ours matches the {activity.type} by {target.ap_id}")
+    if found.target_id != target.id:
+        raise Refused(f"{target.ap_id} answered a Follow of another actor")
+    follower = await actor_store.get(conn, found.follower_id)
+    if follower is None or not follower.local:
+        raise Ignored("the Follow is not one of ours")
+    return found

@@ -4,9 +4,9 @@ The group is the one the post addresses (``audience``, ``to``, ``cc``, a Mention
 Mastodon mentions it and puts it and its followers in ``cc``; Lemmy uses ``audience``),
 or, for a reply that addresses no group, the group of the post it replies to. Without
 ``inReplyTo`` the post becomes a thread, otherwise a reply (posts.py). Then the group
-announces the Create to its followers. Refused, with a Reject from the group telling the
-author why: banned authors, blocked domains, threads in a group where only moderators
-may start them, replies in locked or removed threads.
+announces the Create to its followers. Who may start a thread or reply there is
+fedi.forum.policy's to say; a refused post gets a Reject from the group whose
+``summary`` and ``content`` are the refusal's sentence.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from typing import Any
 from activitypub import vocab
 from fedi.core.context import Context
 from fedi.federation.documents import strip_context
-from fedi.federation.remote import fetch, host_of
+from fedi.forum import policy
+from fedi.forum.policy import Action, Refusal
 from fedi.inbound.common import queue_reject, relay_to_group, sender_of
-from fedi.inbound.follow import refusal_for
 from fedi.inbound.outcomes import Ignored, Refused
-from fedi.inbound.posts import POST_TYPES, check_authorship, store_remote_post
+from fedi.inbound.posts import check_authorship, post_object, store_remote_post
 from storage import actors as actor_store
 from storage import groups as group_store
 from storage import posts as post_store
@@ -30,26 +30,9 @@ from storage.posts import Post
 
 
 class _Rollback(Exception):  # control flow inside a transaction
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-async def post_object(ctx: Context, activity: vocab.Activity) -> vocab.APObject:
-    """The post a Create or Update carries; a bare id is fetched from the actor's host.
-    The object must live on its actor's host: anything else is a spoof."""
-    obj: Any = activity.object
-    if isinstance(obj, str):
-        if host_of(obj) != host_of(activity.actor):
-            raise Refused(f"{obj} is not on the host of {activity.actor}")
-        obj = vocab.parse(await fetch(ctx, obj))
-    if not isinstance(obj, vocab.APObject) or obj.type not in POST_TYPES:
-        kind = getattr(obj, "type", "nothing")
-        raise Ignored(f"a {activity.type} of a {kind} is not a post")
-    assert obj.id is not None
-    if host_of(obj.id) != host_of(activity.actor):
-        raise Refused(f"{obj.id} is not on the host of {activity.actor}: not trusted")
-    return obj
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.code)
+        self.refusal = refusal
 
 
 async def target_group(conn: Any, obj: vocab.APObject, activity: vocab.Activity
@@ -67,28 +50,27 @@ async def target_group(conn: Any, obj: vocab.APObject, activity: vocab.Activity
     return (groups[0] if groups else None), None
 
 
-async def _refusal(conn: Any, group: Actor, author: Actor, obj: vocab.APObject,
-                   parent: Post | None) -> str | None:
-    reason = await refusal_for(conn, author, group)
-    if reason is not None:
-        return reason
-    if (obj.in_reply_to is None and group.posting_restricted_to_mods
-            and not await group_store.is_moderator(conn, group.id, author.id)):
-        return "only the moderators of this group may start threads in it"
+async def _refusal_before_storing(conn: Any, group: Actor, author: Actor,
+                                  obj: vocab.APObject, parent: Post | None
+                                  ) -> Refusal | None:
+    if obj.in_reply_to is None:
+        return await policy.refusal(conn, Action.START_THREAD, author, group=group)
     if parent is not None:
-        return await _thread_refusal(conn, parent.thread_id or parent.id)
-    return None
+        return await policy.refusal(conn, Action.REPLY, author, group=group,
+                                    thread=await policy.thread_of(conn, parent), post=parent)
+    # The parent is still to be fetched: the rules for taking part in the group at all
+    # (those of a Follow) now, the whole reply's once it is stored with its ancestors.
+    return await policy.refusal(conn, Action.FOLLOW, author, group=group)
 
 
-async def _thread_refusal(conn: Any, thread_id: int) -> str | None:
-    thread = await post_store.get(conn, thread_id)
-    if thread is None:
-        return "the thread no longer exists"
-    if thread.locked:
-        return "this thread is locked: no new replies"
-    if thread.deleted_at is not None or thread.removed_at is not None:
-        return "this thread was deleted or removed"
-    return None
+async def _reply_refusal(conn: Any, group: Actor, author: Actor, reply: Post
+                         ) -> Refusal | None:
+    """The reply rules for a reply just stored: its ancestors may have been fetched just
+    now, so its thread (and parent) are known only here."""
+    parent = await post_store.get(conn, reply.parent_id) if reply.parent_id else None
+    thread = await policy.thread_of(conn, reply)
+    return await policy.refusal(conn, Action.REPLY, author, group=group, thread=thread,
+                                post=parent)
 
 
 async def handle_create(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
@@ -102,7 +84,7 @@ async def handle_create(ctx: Context, activity: vocab.Activity, row: InboxActivi
         group, parent = await target_group(conn, obj, activity)
         if group is None:
             raise Ignored("addressed to no group of this instance")
-        refusal = await _refusal(conn, group, author, obj, parent)
+        refusal = await _refusal_before_storing(conn, group, author, obj, parent)
         if refusal is None:
             try:
                 async with conn.transaction():
@@ -110,15 +92,15 @@ async def handle_create(ctx: Context, activity: vocab.Activity, row: InboxActivi
                     if post is None:
                         raise Ignored("it replies to a post that is not in this group")
                     if not post.is_thread:
-                        # Its ancestors may have been fetched just now: check the thread.
-                        reason = await _thread_refusal(conn, post.thread_id or post.id)
-                        if reason is not None:
-                            raise _Rollback(reason)
+                        found = await _reply_refusal(conn, group, author, post)
+                        if found is not None:
+                            raise _Rollback(found)
                     await relay_to_group(conn, ctx, activity=activity, post=post)
                 return
             except _Rollback as exc:
-                refusal = exc.reason
+                refusal = exc.refusal
         async with conn.transaction():
             await queue_reject(conn, ctx, sender=group, to=author,
-                               rejected=strip_context(activity.to_json()), reason=refusal)
-    raise Refused(f"post refused: {refusal}")
+                               rejected=strip_context(activity.to_json()),
+                               reason=refusal.message)
+    raise Refused(f"post refused: {refusal.message}")

@@ -2,9 +2,10 @@
 
 A Follow is answered with an Accept that embeds the Follow as received (its original id:
 Mastodon and Lemmy match on it), signed by the followed actor; a repeated Follow (Mastodon
-re-sends them) is accepted again without a second row. Banned actors and blocked
-domains get a Reject instead. An Undo finds the follow by the Follow's id, or else by
-the (follower, followed) pair.
+re-sends them) is accepted again without a second row. Those fedi.forum.policy refuses
+(banned actors, blocked domains ...) get a Reject instead, whose ``summary`` and
+``content`` are the refusal's sentence. An Undo (undo.py) finds the follow by the
+Follow's id, or else by the (follower, followed) pair.
 """
 
 from __future__ import annotations
@@ -17,26 +18,14 @@ from fedi.core.instances import instance_software
 from fedi.core.outbox import enqueue_activity, new_activity_id
 from fedi.federation.documents import activity as build_activity
 from fedi.federation.documents import strip_context
+from fedi.forum import policy
+from fedi.forum.policy import Action
 from fedi.inbound.common import local_actor, queue_reject, sender_of
 from fedi.inbound.outcomes import Ignored, Refused
 from storage import follows as follow_store
-from storage import moderation
-from storage.actors import Actor
 from storage.inbox import InboxActivity
 
 log = logging.getLogger("fedi.inbound.follow")
-
-
-async def refusal_for(conn: object, actor: Actor, group: Actor | None) -> str | None:
-    """Why ``actor`` may not follow or post in ``group`` (None: it may). With ``group``
-    None only instance-wide reasons count."""
-    if await moderation.is_domain_blocked(conn, actor.domain):
-        return f"{actor.domain} is blocked on this instance"
-    ban = await moderation.active_ban(conn, actor.id, group.id if group else None)
-    if ban is not None:
-        where = "this instance" if ban.group_id is None else "this group"
-        return f"you are banned from {where}" + (f": {ban.reason}" if ban.reason else "")
-    return None
 
 
 async def handle_follow(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
@@ -54,11 +43,13 @@ async def handle_follow(ctx: Context, activity: vocab.Activity, row: InboxActivi
     follow_json = strip_context(activity.to_json())
     inbox = follower.inbox or follower.shared_inbox
     async with ctx.pool.acquire() as conn, conn.transaction():
-        refusal = await refusal_for(conn, follower, target if target.type == "Group" else None)
+        # Following a user is governed by the instance-wide rules only.
+        group = target if target.type == "Group" else None
+        refusal = await policy.refusal(conn, Action.FOLLOW, follower, group=group)
         if refusal is not None:
             await follow_store.delete(conn, follower.id, target.id)
             await queue_reject(conn, ctx, sender=target, to=follower, rejected=follow_json,
-                               reason=refusal)
+                               reason=refusal.message)
         else:
             await follow_store.upsert(conn, follower_id=follower.id, target_id=target.id,
                                       ap_id=activity.id, state="accepted")
@@ -67,7 +58,7 @@ async def handle_follow(ctx: Context, activity: vocab.Activity, row: InboxActivi
             await enqueue_activity(conn, ctx, actor=target, activity=accept,
                                    inboxes=[inbox] if inbox else [], public=False)
     if refusal is not None:
-        raise Refused(f"Follow rejected: {refusal}")
+        raise Refused(f"Follow rejected: {refusal.message}")
 
 
 async def undo_follow(ctx: Context, activity: vocab.Activity, follow_id: str | None,

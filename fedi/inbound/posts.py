@@ -20,7 +20,7 @@ from activitypub.errors import InvalidObject
 from fedi.core.context import Context
 from fedi.core.markup import html_to_text, sanitize_html
 from fedi.federation.remote import fetch, host_of, resolve_actor
-from fedi.inbound.outcomes import Ignored
+from fedi.inbound.outcomes import Ignored, Refused
 from storage import inbox as inbox_store
 from storage import posts as post_store
 from storage.actors import Actor
@@ -45,6 +45,23 @@ _MENTION_LINK = re.compile(
     r"<a\b[^>]*class=\"[^\"]*\b(?:mention|hashtag)\b[^\"]*\"[^>]*>.*?</a>",
     re.IGNORECASE | re.DOTALL,
 )
+
+
+async def post_object(ctx: Context, activity: vocab.Activity) -> vocab.APObject:
+    """The post a Create or Update carries; a bare id is fetched from the actor's host.
+    The object must live on its actor's host: anything else is a spoof."""
+    obj: Any = activity.object
+    if isinstance(obj, str):
+        if host_of(obj) != host_of(activity.actor):
+            raise Refused(f"{obj} is not on the host of {activity.actor}")
+        obj = vocab.parse(await fetch(ctx, obj))
+    if not isinstance(obj, vocab.APObject) or obj.type not in POST_TYPES:
+        kind = getattr(obj, "type", "nothing")
+        raise Ignored(f"a {activity.type} of a {kind} is not a post")
+    assert obj.id is not None
+    if host_of(obj.id) != host_of(activity.actor):
+        raise Refused(f"{obj.id} is not on the host of {activity.actor}: not trusted")
+    return obj
 
 
 def check_authorship(obj: vocab.APObject, author: Actor) -> None:

@@ -26,7 +26,7 @@ from fedi.core.context import Context
 from fedi.core.errors import AppError
 from fedi.core.queue import LEASE, Backoff
 from fedi.federation.remote import fetch, host_of
-from fedi.inbound import handler_for
+from fedi.inbound.dispatch import handler_for
 from fedi.inbound.outcomes import Ignored, NotYet
 from storage import actors as actor_store
 from storage import inbox as inbox_store

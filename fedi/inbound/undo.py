@@ -1,6 +1,13 @@
-"""Undo: of a Follow, a Like or a Dislike. The Undo must come from the actor of what it
-undoes; a bare id is looked up as a Follow, then as a Like. An Undo of an activity we
-have not received (or not processed) yet waits for it (outcomes.NotYet)."""
+"""Undo: the one entry for every Undo, dispatching on what it undoes.
+
+- Of a Follow, a Like or a Dislike (follow.py, votes.py): the Undo must come from the
+  actor of what it undoes; a bare id is looked up as a Follow, then as a Like. An Undo of
+  an activity we have not received (or not processed) yet waits for it
+  (outcomes.NotYet).
+- Of a moderator's Block (ban lifted, block.py), Lock (unlocked, lock.py) or removal
+  Delete (restored, delete.py): :func:`undo_moderation`, which the Announce handler
+  also uses for the Undos a remote group relays. Its authority is checked there.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +15,23 @@ from typing import NoReturn
 
 from activitypub import vocab
 from fedi.core.context import Context
+from fedi.inbound import block, delete, lock
 from fedi.inbound.common import still_to_come
 from fedi.inbound.follow import undo_follow
-from fedi.inbound.likes import undo_like
 from fedi.inbound.outcomes import Ignored, NotYet, Refused
+from fedi.inbound.votes import withdraw_vote
 from storage import follows as follow_store
 from storage import posts as post_store
 from storage.inbox import InboxActivity
 
+# What a moderator's Undo undoes, by the type of the embedded activity.
+_BY_MODERATORS = frozenset({"Block", "Lock", "Delete"})
+
 
 async def handle_undo(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
+    if activity.object_type in _BY_MODERATORS:
+        await undo_moderation(ctx, activity)
+        return
     inner = activity.object
     if isinstance(inner, vocab.Activity):
         if inner.actor != activity.actor:
@@ -28,8 +42,8 @@ async def handle_undo(ctx: Context, activity: vocab.Activity, row: InboxActivity
             if inner.type == "Follow":
                 await undo_follow(ctx, activity, inner.id, inner.object_id)
             else:
-                await undo_like(ctx, activity, like_id=inner.id, object_id=inner.object_id,
-                                kind=inner.type.lower())
+                await withdraw_vote(ctx, activity, like_id=inner.id, object_id=inner.object_id,
+                                    kind=inner.type.lower())
         except Refused:
             raise
         except Ignored as exc:
@@ -44,9 +58,27 @@ async def handle_undo(ctx: Context, activity: vocab.Activity, row: InboxActivity
     if is_follow:
         await undo_follow(ctx, activity, undone, None)
     elif is_like:
-        await undo_like(ctx, activity, like_id=undone, object_id=None, kind=None)
+        await withdraw_vote(ctx, activity, like_id=undone, object_id=None, kind=None)
     else:
         await _wait_for(ctx, undone, Ignored(f"{undone} is no follow or like known here"))
+
+
+async def undo_moderation(ctx: Context, activity: vocab.Activity) -> None:
+    """Undo of a Block (ban lifted), Lock (unlocked) or removal Delete (restored)."""
+    inner = activity.object
+    if not isinstance(inner, vocab.Activity):
+        raise Ignored("the Undo does not embed what it undoes")
+    try:
+        if inner.type == "Lock":
+            await lock.unlock(ctx, activity, inner)
+        elif inner.type == "Delete":
+            await delete.restore(ctx, activity, inner)
+        elif inner.type == "Block":
+            await block.unblock(ctx, activity, inner)
+        else:
+            raise Ignored(f"an Undo of a {inner.type} is not supported")
+    except Ignored as exc:  # Refused stays Refused: say what was undone
+        raise type(exc)(f"Undo of a {inner.type}: {exc.reason}") from None
 
 
 async def _wait_for(ctx: Context, undone: str | None, exc: Ignored) -> NoReturn:

@@ -1,25 +1,24 @@
 """Update of a post, by its author only, applied when newer than what we have; relayed
 to the group's followers when the post is in one of our groups. An Update of a post
-that has not arrived yet waits for it (outcomes.NotYet). An Update whose object is an
-actor goes to actors.py."""
+that has not arrived yet waits for it (outcomes.NotYet). An Update of an actor refreshes
+our copy of it, and only the actor itself may send it (Mastodon's rule)."""
 
 from __future__ import annotations
 
 from activitypub import vocab
 from fedi.core.context import Context
-from fedi.inbound import ACTOR_TYPES
-from fedi.inbound.actors import handle_update_actor
+from fedi.federation.remote import resolve_actor, store_actor
 from fedi.inbound.common import relay_to_group, sender_of, unknown_post
-from fedi.inbound.create import post_object
 from fedi.inbound.outcomes import Ignored, Refused
-from fedi.inbound.posts import update_remote_post
+from fedi.inbound.posts import post_object, update_remote_post
+from fedi.inbound.types import ACTOR_TYPES
 from storage import posts as post_store
 from storage.inbox import InboxActivity
 
 
 async def handle_update(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
     if activity.object_id == activity.actor or activity.object_type in ACTOR_TYPES:
-        await handle_update_actor(ctx, activity, row)
+        await _update_actor(ctx, activity)
         return
     obj = await post_object(ctx, activity)
     author = await sender_of(ctx, activity)
@@ -35,3 +34,14 @@ async def handle_update(ctx: Context, activity: vocab.Activity, row: InboxActivi
             if updated is None:
                 raise Ignored("the edit is not newer than the stored post")
             await relay_to_group(conn, ctx, activity=activity, post=updated)
+
+
+async def _update_actor(ctx: Context, activity: vocab.Activity) -> None:
+    """Update(actor): only of itself (``object.id == actor``, Mastodon's rule)."""
+    if activity.object_id != activity.actor:
+        raise Refused(f"{activity.actor} cannot update the actor {activity.object_id}")
+    embedded = activity.object
+    if isinstance(embedded, vocab.Actor):
+        await store_actor(ctx, embedded.to_json(), expected_id=activity.actor)
+    else:
+        await resolve_actor(ctx, activity.actor, refresh=True)

@@ -20,11 +20,11 @@ from starlette.routing import Route
 from fedi.core.actors import instance_actor
 from fedi.core.context import Context
 from fedi.core.errors import Gone, NotFound
+from fedi.core.times import iso
 from fedi.core.urls import Urls
 from fedi.federation.collections import collection_or_page, ordered_collection
 from fedi.federation.documents import (
     actor_document,
-    iso,
     note_document,
     tombstone,
     with_context,

@@ -1,7 +1,7 @@
 """JSON API for accounts: sign-up, /me, log-in tokens, and the registration-mode setting.
 
 Sign-up and log-in count in the same per-address buckets as the web forms
-(fedi/web/ratelimit.py), so the API is no way around their limits.
+(fedi/core/ratelimit.py), so the API is no way around their limits.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from fedi.core.context import Context
 from fedi.core.errors import NotFound, TooManyRequests
+from fedi.core.ratelimit import RATE_LIMITED_MESSAGE, rate_wait
 from fedi.forum import accounts as service
 from fedi.routes import auth
 from fedi.routes.api_accounts_spec import OPENAPI_PATHS as OPENAPI_PATHS  # the spec
@@ -26,7 +27,6 @@ from fedi.routes.api_common import (
     read_json,
     require_str,
 )
-from fedi.web.ratelimit import RATE_LIMITED_MESSAGE, rate_wait
 from storage.accounts import Account, ApiToken
 
 # Generous bounds for the raw fields; the services apply the real rules with a message.

@@ -8,10 +8,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from fedi.core.context import Context
-from fedi.forum import moderation
+from fedi.forum import groups
+from fedi.forum.staff import check_reason, staff_of
 from fedi.forum.views import actor_view
-from fedi.routes.api_admin import admin, optional_body
-from fedi.routes.api_admin import moderator as moderator_caller
+from fedi.routes.api_admin_common import admin, optional_body, staff
+from fedi.routes.api_admin_common import moderator as moderator_caller
 from fedi.routes.api_admin_groups_spec import OPENAPI_PATHS as OPENAPI_PATHS  # spec
 from fedi.routes.api_common import (
     optional_bool,
@@ -20,7 +21,7 @@ from fedi.routes.api_common import (
     require_str,
 )
 from fedi.routes.api_forum import group_detail
-from fedi.routes.auth import require_account, require_admin
+from fedi.routes.auth import require_admin
 from storage import actors as actor_store
 
 
@@ -35,8 +36,8 @@ async def create_group(request: Request) -> JSONResponse:
         creator = await actor_store.get(conn, account.actor_id)
     if creator is not None:
         moderators.append(creator)
-    group = await moderation.create_group(
-        ctx, await moderation.staff_of(ctx, account), name=name, title=title,
+    group = await groups.create_group(
+        ctx, await staff_of(ctx, account), name=name, title=title,
         summary=optional_str(body, "summary", max_len=5000) or "",
         rules=optional_str(body, "rules", max_len=5000) or "",
         language=optional_str(body, "language", max_len=12) or "de",
@@ -46,31 +47,27 @@ async def create_group(request: Request) -> JSONResponse:
     return JSONResponse(await group_detail(request, group), status_code=201)
 
 
-async def _staff(request: Request) -> moderation.Staff:
-    return await moderation.staff_of(request.app.state.ctx, await require_account(request))
-
-
 async def edit_group(request: Request) -> JSONResponse:
     """Group moderators and admins edit a group (Update(Group) to its followers)."""
     who = await moderator_caller(request)  # before the body: no field errors for others
     body = await read_json(request)
-    group = await moderation.update_group(request.app.state.ctx, who,
-                                          request.path_params["name"], body)
+    group = await groups.update_group(request.app.state.ctx, who,
+                                      request.path_params["name"], body)
     return JSONResponse(await group_detail(request, group))
 
 
 async def delete_group(request: Request) -> Response:
     who = await admin(request)  # before the body: no field errors for others
     body = await optional_body(request)
-    await moderation.delete_group(request.app.state.ctx, who, request.path_params["name"],
-                                  reason=moderation.check_reason(body.get("reason")))
+    await groups.delete_group(request.app.state.ctx, who, request.path_params["name"],
+                              reason=check_reason(body.get("reason")))
     return Response(status_code=204)
 
 
 async def moderator(request: Request) -> JSONResponse:
     """PUT appoints, DELETE removes; ``{actor}`` is name@host or a URL-encoded actor URL."""
-    who = await _staff(request)
-    mods = await moderation.set_moderator(
+    who = await staff(request)
+    mods = await groups.set_moderator(
         request.app.state.ctx, who, request.path_params["name"],
         request.path_params["actor"], appoint=request.method == "PUT")
     return JSONResponse({"moderators": [actor_view(m) for m in mods]})

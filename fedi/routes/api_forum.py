@@ -24,6 +24,7 @@ from fedi.routes.api_common import (
 from fedi.routes.api_forum_spec import OPENAPI_PATHS as OPENAPI_PATHS  # the spec
 from fedi.routes.auth import current_account, require_account
 from storage import actors as actor_store
+from storage import follows as follow_store
 from storage import groups as group_store
 from storage import posts as post_store
 from storage.accounts import Account
@@ -68,8 +69,6 @@ async def group_detail(request: Request, group: Actor) -> dict[str, Any]:
     view["moderators"] = [m.handle for m in moderators]
     viewer = await actor_of(ctx, await current_account(request))
     if viewer is not None:
-        from storage import follows as follow_store
-
         async with ctx.pool.acquire() as conn:
             follow = await follow_store.get(conn, viewer.id, group.id)
         view["follow_state"] = follow.state if follow else "none"

@@ -12,8 +12,13 @@ _NO_GROUP = "no such group (`not_found`)"
 _NO_POST = "no such post, or its thread was removed (`not_found`)"
 _BAD_REF = "not a group name or name@host, or not a group (`validation_failed`)"
 _REMOTE = "the group's host could not be reached (`remote_error`)"
-_NOT_ALLOWED = "not allowed: banned, locked thread, restricted group or not the author"
+_NOT_ALLOWED = "only the author may change a post (`forbidden`)"
 _GONE = "the post was deleted or removed (`gone`)"
+# fedi.forum.policy's refusals: `error` is the refusal's code, `message` its sentence.
+_REFUSED = ("refused: `banned` (from the instance or the group; the message says which), "
+            "`moderators_only`, `thread_locked`, `account_suspended` or `account_inactive`")
+_REFUSED_GONE = "the group, the thread or the post is gone (`group_gone`, `thread_gone`, " \
+    "`post_gone`)"
 
 
 def _like(operation_id: str, summary: str, errors: dict[str, str]) -> dict[str, Any]:
@@ -22,11 +27,11 @@ def _like(operation_id: str, summary: str, errors: dict[str, str]) -> dict[str, 
                                 "404": _NO_POST, **errors})
 
 
-def _follow(operation_id: str, summary: str) -> dict[str, Any]:
+def _follow(operation_id: str, summary: str, errors: dict[str, str]) -> dict[str, Any]:
     return operation(operation_id, summary, "groups", auth=True, params=[_REF],
                      responses={"200": ok("the group with follow_state", "GroupDetail"),
                                 "404": _NO_GROUP,
-                                "422": _BAD_REF, "502": _REMOTE})
+                                "422": _BAD_REF, "502": _REMOTE, **errors})
 
 
 OPENAPI_PATHS: dict[str, Any] = {
@@ -46,7 +51,7 @@ OPENAPI_PATHS: dict[str, Any] = {
         "post": operation(
             "createThread", "Start a thread", "posts", auth=True, params=[_REF],
             body="NewThreadRequest",
-            responses={"201": ok("the new thread", "PostWithReplies"), "403": _NOT_ALLOWED,
+            responses={"201": ok("the new thread", "PostWithReplies"), "403": _REFUSED,
                        "404": _NO_GROUP, "422": "a field is invalid (`field` says which)",
                        "502": _REMOTE}),
     },
@@ -68,17 +73,18 @@ OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/posts/{id}/replies": {"post": operation(
         "createReply", "Reply to a post", "posts", auth=True, params=[_ID],
         body="NewReplyRequest",
-        responses={"201": ok("the reply", "PostWithReplies"), "403": _NOT_ALLOWED,
-                   "404": _NO_POST, "410": _GONE,
+        responses={"201": ok("the reply", "PostWithReplies"), "403": _REFUSED,
+                   "404": _NO_POST, "410": _REFUSED_GONE,
                    "422": "a field is invalid (`field` says which)"})},
     "/api/v1/posts/{id}/like": {
         "post": _like("likePost", "Like a post",
-                      {"403": "banned from the post's group", "410": _GONE}),
+                      {"403": _REFUSED, "410": _REFUSED_GONE}),
         "delete": _like("unlikePost", "Take back a like", {}),
     },
     "/api/v1/groups/{ref}/follow": {
         "post": _follow("followGroup", "Follow (join) a group; a remote one by name@host gets "
-                                       "a Follow and is pending until it accepts"),
-        "delete": _follow("unfollowGroup", "Unfollow (leave) a group"),
+                                       "a Follow and is pending until it accepts",
+                          {"403": _REFUSED}),
+        "delete": _follow("unfollowGroup", "Unfollow (leave) a group", {}),
     },
 }

@@ -13,10 +13,12 @@ from starlette.routing import Route
 
 from fedi.core.context import Context
 from fedi.core.errors import Gone, NotFound, ValidationFailed
+from fedi.core.times import iso
 from fedi.federation.collections import collection_or_page
-from fedi.federation.documents import iso
-from fedi.forum import moderation
-from fedi.routes.api_admin import render_report
+from fedi.forum import reports
+from fedi.forum.domains import moderation_settings
+from fedi.forum.staff import check_reason, require_admin, staff_of
+from fedi.routes.api_admin_reports import render_report
 from fedi.routes.api_common import (
     optional_int,
     optional_str,
@@ -80,7 +82,7 @@ async def _log_page(request: Request, *, include_private: bool,
                 raise NotFound(f"no group {group_name!r} is known here")
             group_id = group.id
         if show_moderators is None:
-            show_moderators = (await moderation.moderation_settings(conn))[
+            show_moderators = (await moderation_settings(conn))[
                 "modlog_show_moderators"]
         rows = await modlog_store.page(conn, limit=page.limit + 1, group_id=group_id,
                                        include_private=include_private,
@@ -97,23 +99,23 @@ async def public_modlog(request: Request) -> JSONResponse:
 
 async def admin_modlog(request: Request) -> JSONResponse:
     """Every action, with moderators' names, for admins."""
-    who = await moderation.staff_of(_ctx(request), await require_account(request))
-    moderation.require_admin(who)
+    who = await staff_of(_ctx(request), await require_account(request))
+    require_admin(who)
     return await _log_page(request, include_private=True, show_moderators=True)
 
 
 async def create_report(request: Request) -> JSONResponse:
     ctx = _ctx(request)
     account = await require_account(request)
-    who = await moderation.staff_of(ctx, account)
+    who = await staff_of(ctx, account)
     body = await read_json(request)
     post_id = optional_int(body, "post_id", minimum=1, maximum=2**63 - 1)
     actor_ref = optional_str(body, "actor", max_len=2000) or None
-    reason = moderation.check_reason(body.get("reason"), required=True)
+    reason = check_reason(body.get("reason"), required=True)
     if post_id is None and actor_ref is None:
         raise ValidationFailed("give post_id or actor", field="post_id")
-    report = await moderation.report(ctx, who.actor, post_id=post_id, actor_ref=actor_ref,
-                                     reason=reason)
+    report = await reports.report(ctx, who.actor, post_id=post_id, actor_ref=actor_ref,
+                                  reason=reason)
     return await render_report(ctx, report, status=201)
 
 
@@ -155,7 +157,7 @@ async def group_modlog_collection(request: Request) -> Response:
             raise NotFound(f"no group named {name!r} here")
         if group.deleted_at is not None:
             raise Gone(f"{name} has been deleted")
-        show = (await moderation.moderation_settings(conn))["modlog_show_moderators"]
+        show = (await moderation_settings(conn))["modlog_show_moderators"]
         total = await modlog_store.count(conn, group_id=group.id)
         url = f"{group.ap_id}/modlog"
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from fedi.forum import accounts as account_service
 from fedi.forum import groups as group_service
-from fedi.forum import moderation
 from fedi.forum import posts as post_service
+from fedi.forum.staff import REASON_MAX
 
 Schema = dict[str, Any]
 
@@ -69,7 +69,7 @@ HANDLE: Schema = {"type": ["string", "null"], "description": "an actor's handle,
 ACCOUNT_STATUS: Schema = {"type": "string",
                           "enum": ["active", "pending", "rejected", "suspended"]}
 ROLE: Schema = {"type": "string", "enum": ["admin", "user"]}
-REASON: Schema = {"type": "string", "maxLength": moderation.REASON_MAX,
+REASON: Schema = {"type": "string", "maxLength": REASON_MAX,
                   "description": "why, for the moderation log"}
 
 # --- errors -----------------------------------------------------------------------------------
@@ -230,20 +230,21 @@ define("EditGroupRequest", obj({**_GROUP_FIELDS, "reason": REASON},
                                description="At least one field besides reason."))
 define("ModeratorList", obj({"moderators": {"type": "array", "items": ref("Actor")}}))
 
-# --- moderation (fedi/routes/api_admin.py, fedi/routes/api_modlog.py) ------------------------
+# --- moderation (fedi/routes/api_admin_*.py, fedi/routes/api_modlog.py) ----------------------
 
 define("ReasonRequest", obj({"reason": REASON}, optional=["reason"]))
 define("ModeratedPost", obj({
     **_POST, "content": {**STR, "description": "sanitised HTML, also when removed"},
     "removed_reason": OPT_STR,
-}, optional=_POST_OPTIONAL, description="A post as moderators see it (api_admin._post_answer)."))
+}, optional=_POST_OPTIONAL,
+   description="A post as moderators see it (api_admin_posts.post_answer)."))
 define("Ban", obj({
     "id": INT, "actor": HANDLE, "actor_ap_id": {**OPT_STR, "format": "uri"},
     "group": {**HANDLE, "description": "the group's handle; null for an instance ban"},
     "reason": STR, "expires_at": OPT_TIME, "remove_content": BOOL, "created_by": HANDLE,
     "created_at": TIME, "lifted_at": OPT_TIME,
     "ap_id": {**OPT_STR, "description": "the Block activity sent for it"},
-}, description="api_admin.ban_view"))
+}, description="api_admin_bans.ban_view"))
 define_page("BanPage", "Ban")
 define("BanRequest", obj({
     "actor": {"type": "string", "description": "name@host or actor URL"},
@@ -260,7 +261,7 @@ define("Report", obj({
     "post_ids": {"type": "array", "items": INT}, "group": HANDLE, "reason": STR,
     "assigned_to": HANDLE, "resolved_by": HANDLE, "resolved_at": OPT_TIME,
     "resolution": OPT_STR, "forwarded_to": OPT_STR, "ap_id": OPT_STR, "created_at": TIME,
-}, description="api_admin.report_view"))
+}, description="api_admin_reports.report_view"))
 define_page("ReportPage", "Report")
 define("NewReportRequest", {
     **obj({"post_id": {"type": "integer", "minimum": 1},
@@ -273,13 +274,13 @@ define("AssignReportRequest", obj({
     "assignee": {"type": "string", "description": "a username; none assigns the caller"},
 }, optional=["assignee"]))
 define("ResolveReportRequest", obj({
-    "resolution": {"type": "string", "maxLength": moderation.REASON_MAX},
+    "resolution": {"type": "string", "maxLength": REASON_MAX},
     "reason": {**REASON, "description": "used when resolution is missing"},
 }, optional=["resolution", "reason"]))
 define("DomainPolicy", obj({
     "domain": STR, "blocked": BOOL, "allowed": {**BOOL, "description": "on the allowlist"},
     "reason": STR,
-}, description="A domain's block and allowlist entry (moderation._domain_state)."))
+}, description="A domain's block and allowlist entry (domains._domain_state)."))
 define_page("DomainPolicyList", "DomainPolicy", one_page=True)
 define("DomainPolicyRequest", {
     **obj({"blocked": BOOL, "allowed": BOOL, "reason": REASON},
@@ -291,7 +292,8 @@ define("Instance", obj({
     "actors": {**INT, "description": "known actors on the host"},
     "deliveries": obj({"queued": INT, "failed": INT, "delivered": INT, "cancelled": INT}),
     "failing_since": OPT_TIME, "last_success_at": OPT_TIME, "unavailable": BOOL,
-}, description="A known server and its delivery health (api_admin.list_instances)."))
+}, description="A known server and its delivery health "
+                "(api_admin_instances.list_instances)."))
 define_page("InstancePage", "Instance")
 define("InstanceActionResult", obj({
     "domain": STR, "action": {"type": "string", "enum": ["reset", "retry"]},
@@ -302,7 +304,8 @@ define("ParkedActivity", obj({
     "received_at": TIME,
     "activity": {"type": "object", "additionalProperties": True,
                  "description": "the activity as received"},
-}, description="An inbound activity the queue gave up on (api_admin.list_parked)."))
+}, description="An inbound activity the queue gave up on "
+                "(api_admin_instances.list_parked)."))
 define_page("ParkedActivityPage", "ParkedActivity")
 define("AccountStatus", obj({"id": INT, "username": STR, "status": ACCOUNT_STATUS,
                              "role": ROLE}))

@@ -30,9 +30,10 @@ from activitypub.httpsig import (
 )
 from activitypub.jsontext import JsonTooDeep, parse_json
 from fedi.core.context import Context
-from fedi.core.errors import AppError, Forbidden, NotFound, PayloadTooLarge, Unauthorized
+from fedi.core.errors import AppError, NotFound, PayloadTooLarge, Unauthorized
 from fedi.federation.signatures import KeyStore, NeedsLookup, resolved_key
-from fedi.inbound import known_types
+from fedi.forum.policy import Refusal
+from fedi.inbound.types import KNOWN_TYPES
 from storage import inbox as inbox_store
 from storage import instances as instance_store
 from storage.moderation import domain_candidates
@@ -136,8 +137,8 @@ async def receive(request: Request, recipient: str | None) -> Response:
             recipient_ap_id=recipient,
         )
         if facts.blocked:
-            raise Forbidden(f"{_host(actor)} is blocked on this instance",
-                            code="domain_blocked")
+            # The policy's sentence, as the Reject of a refused activity says it.
+            raise Refusal("domain_blocked", {"domain": _host(actor)}).error()
         if not facts.recipient_exists:
             raise NotFound("no such inbox")
         if (kind == "Delete" and _id_of(payload.get("object")) == actor
@@ -184,7 +185,7 @@ async def _accept(conn: Any, verified: VerifiedSignature, payload: dict[str, Any
             f"signed by {verified.owner}, not by the activity's actor {actor}",
             code="signer_not_actor",
         )
-    if kind not in known_types():
+    if kind not in KNOWN_TYPES:
         return Response(status_code=202)
     _, failing = await inbox_store.insert(
         conn, ap_id=ap_id, type_=kind, actor_ap_id=actor, signer_key_id=verified.key_id,

@@ -11,6 +11,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from fedi import __version__
+from fedi.routes import (
+    api_accounts_spec,
+    api_admin_groups_spec,
+    api_admin_spec,
+    api_forum_spec,
+    api_modlog_spec,
+)
 from fedi.routes.api_schemas import components, ok, operation
 
 TAGS = [
@@ -31,14 +38,6 @@ OPENAPI_PATHS: dict[str, Any] = {
 
 
 def api_modules() -> list[ModuleType]:
-    from fedi.routes import (
-        api_accounts_spec,
-        api_admin_groups_spec,
-        api_admin_spec,
-        api_forum_spec,
-        api_modlog_spec,
-    )
-
     return [api_accounts_spec, api_forum_spec, api_admin_groups_spec, api_admin_spec,
             api_modlog_spec]
 

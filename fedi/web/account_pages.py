@@ -1,7 +1,7 @@
 """Sign-up, log-in, log-out and the language switch.
 
 Sign-up and log-in are rate limited per client address (``app.state.web_limits``, an
-in-memory :class:`~fedi.web.ratelimit.RateLimiter` per action).
+in-memory :class:`~fedi.core.ratelimit.RateLimiter` per action).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from starlette.responses import Response
 from fedi.core.actors import check_name
 from fedi.core.errors import AppError, TooManyRequests, ValidationFailed
 from fedi.core.i18n import LANGUAGES
+from fedi.core.ratelimit import RateLimiter
 from fedi.forum import accounts
 from fedi.web.common import ctx_of, field_errors, read_form, text, web_endpoint
 from fedi.web.messages import N_
-from fedi.web.ratelimit import RateLimiter
 from fedi.web.render import LANG_COOKIE, page, redirect, safe_next
 from fedi.web.session import current_viewer, end_session, start_session
 

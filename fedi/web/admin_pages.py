@@ -1,9 +1,9 @@
 """Administrators' pages: domain blocks, the health of known instances, pending sign-ups.
 
-Actions go through :mod:`fedi.forum.moderation` (``set_domain``, ``instance_action``,
-``account_action``), as ``/api/v1/admin/domains``, ``/instances`` and ``/accounts`` do;
-the two lists read the same storage functions as those API endpoints, after the same
-``require_admin``.
+Actions go through :mod:`fedi.forum.domains` (``set_domain``, ``instance_action``) and
+:mod:`fedi.forum.accounts_admin` (``account_action``), as ``/api/v1/admin/domains``,
+``/instances`` and ``/accounts`` do; the two lists read the same storage functions as those
+API endpoints, after the same ``require_admin``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fedi.core.errors import AppError, Forbidden, ValidationFailed
-from fedi.forum import moderation
-from fedi.forum.moderation import Staff
+from fedi.forum import domains as domain_service
+from fedi.forum.accounts_admin import account_action
+from fedi.forum.staff import Staff, check_reason, require_admin
 from fedi.web.common import ctx_of, field_errors, read_form, require_staff, text, web_endpoint
 from fedi.web.messages import N_
 from fedi.web.render import page, redirect
@@ -28,7 +29,7 @@ UNKNOWN_ACTION = N_("This action does not exist.")
 
 async def _domains_page(request: Request, staff: Staff, *, values: dict[str, str],
                         errors: dict[str, str], status: int = 200) -> Response:
-    domains = await moderation.list_domains(ctx_of(request), staff)
+    domains = await domain_service.list_domains(ctx_of(request), staff)
     return await page(request, "admin_domains.html", {
         "domains": domains, "values": values, "errors": errors}, status=status)
 
@@ -49,9 +50,9 @@ async def change_domain(request: Request) -> Response:
     if action not in ("block", "unblock"):
         raise ValidationFailed(UNKNOWN_ACTION, field="action")
     try:
-        await moderation.set_domain(ctx_of(request), staff, values["domain"],
-                                    blocked=action == "block", allowed=None,
-                                    reason=moderation.check_reason(values["reason"]))
+        await domain_service.set_domain(ctx_of(request), staff, values["domain"],
+                                        blocked=action == "block", allowed=None,
+                                        reason=check_reason(values["reason"]))
     except Forbidden:
         raise
     except AppError as exc:
@@ -67,7 +68,7 @@ async def change_domain(request: Request) -> Response:
 async def instances(request: Request) -> Response:
     """GET /admin/instances?after=<domain>: every known host by name, with its health."""
     staff = await require_staff(request)
-    moderation.require_admin(staff)
+    require_admin(staff)
     after = request.query_params.get("after") or None
     async with ctx_of(request).pool.acquire() as conn:
         rows = await moderation_store.instances_overview(
@@ -84,8 +85,8 @@ async def instances(request: Request) -> Response:
 async def reset_instance(request: Request) -> Response:
     staff = await require_staff(request, "/admin/instances")
     await read_form(request)
-    await moderation.instance_action(ctx_of(request), staff, request.path_params["domain"],
-                                     "reset")
+    await domain_service.instance_action(ctx_of(request), staff,
+                                         request.path_params["domain"], "reset")
     return redirect(request, "/admin/instances", flash="instance_reset")
 
 
@@ -94,7 +95,7 @@ async def reset_instance(request: Request) -> Response:
 @web_endpoint
 async def signups(request: Request) -> Response:
     staff = await require_staff(request)
-    moderation.require_admin(staff)
+    require_admin(staff)
     async with ctx_of(request).pool.acquire() as conn:
         accounts = [a for a in await account_store.list_all(conn) if a.status == "pending"]
     return await page(request, "admin_signups.html", {"accounts": accounts})
@@ -108,7 +109,7 @@ async def decide_signup(request: Request) -> Response:
     action = text(form, "action")
     if action not in ("approve", "reject"):
         raise ValidationFailed(UNKNOWN_ACTION, field="action")
-    await moderation.account_action(ctx_of(request), staff, request.path_params["name"],
-                                    action, reason=moderation.check_reason(text(form, "reason")))
+    await account_action(ctx_of(request), staff, request.path_params["name"], action,
+                         reason=check_reason(text(form, "reason")))
     return redirect(request, "/admin/signups",
                     flash="approved" if action == "approve" else "rejected")

@@ -1,7 +1,7 @@
 """Bans from the web: ban a person from a group (its moderators) or from the whole
 instance (admins), list the bans in force and lift one.
 
-The same services as ``/api/v1/admin/bans`` (:func:`fedi.forum.moderation.ban`,
+The same services as ``/api/v1/admin/bans`` (:func:`fedi.forum.bans.ban`,
 ``unban``, ``list_bans``) decide who may ban whom.
 """
 
@@ -15,8 +15,8 @@ from starlette.responses import Response
 
 from fedi.core import i18n
 from fedi.core.errors import AppError, Forbidden, NotFound, ValidationFailed
-from fedi.forum import moderation
-from fedi.forum.moderation import Staff
+from fedi.forum import bans as ban_service
+from fedi.forum.staff import Staff, check_reason, may_moderate_something
 from fedi.web.common import (
     ctx_of,
     field_errors,
@@ -40,7 +40,7 @@ _FIELDS = ("actor", "group", "reason", "expires_at")
 async def _scopes(request: Request, staff: Staff) -> list[Actor]:
     """The local groups ``staff`` may ban from (403 for someone who moderates none)."""
     async with ctx_of(request).pool.acquire() as conn:
-        moderated = await moderation.may_moderate_something(conn, staff)
+        moderated = await may_moderate_something(conn, staff)
         groups = await group_store.list_groups(conn, local=True)
     return [g for g in groups if moderated is None or g.id in moderated]
 
@@ -87,10 +87,10 @@ async def ban(request: Request) -> Response:
         if not values["actor"].strip():
             raise ValidationFailed("actor is required: a handle name@host or an actor URL",
                                    field="actor")
-        await moderation.ban(
+        await ban_service.ban(
             ctx_of(request), staff, actor_ref=values["actor"],
             group_ref=values["group"] or None,
-            reason=moderation.check_reason(values["reason"]),
+            reason=check_reason(values["reason"]),
             expires_at=parse_expiry(values["expires_at"]),
             remove_content=values["remove_content"])
     except Forbidden:
@@ -107,8 +107,8 @@ async def bans(request: Request) -> Response:
     ctx = ctx_of(request)
     staff = await require_staff(request)
     before = int_param(request.query_params.get("before"))
-    rows = await moderation.list_bans(ctx, staff, limit=BANS_PER_PAGE + 1, before_id=before,
-                                      active_only=True)
+    rows = await ban_service.list_bans(ctx, staff, limit=BANS_PER_PAGE + 1, before_id=before,
+                                       active_only=True)
     older = None
     if len(rows) > BANS_PER_PAGE:
         rows = rows[:BANS_PER_PAGE]
@@ -132,5 +132,5 @@ async def lift_ban(request: Request) -> Response:
     ban_id = int_param(str(request.path_params["ban_id"]))
     if ban_id is None:
         raise NotFound("This ban does not exist.")
-    await moderation.unban(ctx_of(request), staff, ban_id)
+    await ban_service.unban(ctx_of(request), staff, ban_id)
     return redirect(request, "/mod/bans", flash="unbanned")

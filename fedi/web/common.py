@@ -14,9 +14,10 @@ from starlette.responses import Response
 
 from fedi.core.context import Context
 from fedi.core.errors import AppError, Forbidden, NotFound
-from fedi.forum import moderation
-from fedi.forum.moderation import Staff
-from fedi.web.render import current_path, page, redirect, translate
+from fedi.forum.policy import Refusal
+from fedi.forum.staff import Staff, require_moderator
+from fedi.routes.negotiation import request_wants_activitypub
+from fedi.web.render import current_path, language, page, redirect, translate
 from fedi.web.session import Viewer, assume_anonymous, check_csrf, current_viewer
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -55,7 +56,7 @@ async def may_moderate(conn: Any, staff: Staff | None, group: Any) -> bool:
     if staff is None:
         return False
     try:
-        await moderation.require_moderator(conn, staff, group)
+        await require_moderator(conn, staff, group)
     except Forbidden:
         return False
     return True
@@ -92,6 +93,10 @@ def is_refusal(exc: AppError) -> bool:
 
 
 def refusal_text(request: Request, exc: AppError) -> str:
+    """The error's sentence in the reader's language: the policy's own translation when
+    the policy refused (fedi.forum.policy), else the message catalog's."""
+    if isinstance(exc.refusal, Refusal):
+        return exc.refusal.text(language(request))
     return translate(request, exc.message, exc.status)
 
 
@@ -103,19 +108,15 @@ def field_errors(request: Request, exc: AppError) -> dict[str, str]:
     return {exc.field or "": translate(request, exc.message, exc.status)}
 
 
-async def refusal_of(request: Request, check: Awaitable[None]) -> str | None:
-    """Why a service's ``check`` refuses the viewer (translated), or None: pages ask the
-    services' own rules before they offer a form."""
-    try:
-        await check
-    except AppError as exc:
-        return refusal_text(request, exc)
-    return None
+def refusal_of(request: Request, found: Refusal | None) -> str | None:
+    """The policy's refusal in the reader's language, or None: pages ask the policy
+    (fedi.forum.policy) before they offer a form or a button."""
+    return found.text(language(request)) if found is not None else None
 
 
 async def error_page(request: Request, exc: AppError) -> Response:
     return await page(request, "error.html", {
-        "status": exc.status, "message": translate(request, exc.message, exc.status),
+        "status": exc.status, "message": refusal_text(request, exc),
     }, status=exc.status)
 
 
@@ -136,8 +137,6 @@ def web_endpoint(handler: Endpoint) -> Endpoint:
 
 def wants_html(request: Request) -> bool:
     """A browser asking for a page (not the API, not an ActivityPub or JSON client)."""
-    from fedi.routes.negotiation import request_wants_activitypub
-
     if request.url.path.startswith(("/api/", "/.well-known/", "/nodeinfo")):
         return False
     return "text/html" in request.headers.get("accept", "") and not request_wants_activitypub(

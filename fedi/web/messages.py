@@ -25,6 +25,7 @@ def N_(message: str) -> str:
 
 
 # Fixed messages of fedi.forum (accounts, posts) and fedi.core.actors that forms can show.
+# The participation rules' refusals are fedi.forum.policy's (Refusal.text translates).
 SERVICE_MESSAGES = (
     N_("email is required"),
     N_("username is required"),
@@ -44,16 +45,11 @@ SERVICE_MESSAGES = (
     N_("title must be at most 200 characters"),
     N_("content is required"),
     N_("content must be at most 20000 characters"),
-    N_("only the moderators of this group may start threads in it"),
-    N_("this thread is locked: no new replies"),
-    N_("you cannot reply to a deleted or removed post"),
     N_("only the author may change this post"),
     N_("this post was deleted"),
-    N_("this post was deleted or removed"),
     N_("only a thread has a title"),
     N_("nothing to change: give title or content"),
-    N_("the thread no longer exists"),
-    # fedi.forum.moderation
+    # fedi.forum.staff, threads, bans, reports, domains, accounts_admin
     N_("reason is required"),
     N_("reason must not be empty"),
     N_("reason must be at most 2000 characters"),
@@ -78,8 +74,6 @@ SERVICE_MESSAGES = (
     N_("this is our own host"),
     N_("you cannot change your own account's status"),
     N_("actor is required: a handle name@host or an actor URL"),
-    N_("You are banned from this group."),
-    N_("You are banned from this instance."),
     N_("this post was removed by the moderators"),
     N_("reason must be text"),
     N_("reason must not contain NUL characters"),
@@ -133,7 +127,7 @@ _PATTERNS = (
      N_("The name %(value)s is neither a group name nor an address name@server.")),
     (re.compile(r"^(.*) is a \w+, not a group$"),
      N_("The address %(value)s does not belong to a group.")),
-    # fedi.forum.moderation
+    # fedi.forum.staff, threads, bans, reports, domains, accounts_admin
     (re.compile(r"^Only moderators of (.*) \(or administrators\) may do this\.$"),
      N_("Only moderators of %(value)s (or administrators) may do this.")),
     (re.compile(r"^(.*) is banned there already \(ban \d+\)$"),
@@ -153,8 +147,6 @@ _PATTERNS = (
         "expected. Please try again later.")),
     (re.compile(r"^the account is (\w+): cannot \w+ it$"),
      N_("The account is %(value)s: this is not possible.")),
-    (re.compile(r"^You are banned from this (?:group|instance): (.*)$"),
-     N_("You are banned here: %(value)s")),
     (re.compile(r"^no report (\d+)$"), N_("There is no report %(value)s.")),
     (re.compile(r"^no ban (\d+)$"), N_("There is no ban %(value)s.")),
     (re.compile(r"^no account '(.*)'$"), N_("There is no account %(value)s.")),

@@ -1,9 +1,9 @@
 """Moderators' pages: remove/restore, lock and pin posts, the reports queue.
 
-Every action calls the service in :mod:`fedi.forum.moderation` that the admin API calls
-(``/api/v1/admin/posts/{id}/...``, ``/api/v1/admin/reports``): the services check who may
-do what, so a plain user gets the services' 403 here as there. Bans are in
-``ban_pages.py``, the admins' pages in ``admin_pages.py``.
+Every action calls the service in :mod:`fedi.forum.threads` or :mod:`fedi.forum.reports`
+that the admin API calls (``/api/v1/admin/posts/{id}/...``, ``/api/v1/admin/reports``):
+the services check who may do what, so a plain user gets the services' 403 here as there.
+Bans are in ``ban_pages.py``, the admins' pages in ``admin_pages.py``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fedi.core.errors import NotFound, ValidationFailed
-from fedi.forum import moderation
 from fedi.forum import posts as post_service
+from fedi.forum import reports as report_service
+from fedi.forum import threads as thread_service
+from fedi.forum.staff import check_reason, require_moderator
 from fedi.forum.views import actors_for
 from fedi.web.common import (
     ctx_of,
@@ -78,7 +80,7 @@ async def moderate_form(request: Request) -> Response:
         raise ValidationFailed(UNKNOWN_ACTION, field="action")
     async with ctx_of(request).pool.acquire() as conn:
         group = await actor_store.get(conn, post.group_id) if post.group_id else None
-        await moderation.require_moderator(conn, staff, group)
+        await require_moderator(conn, staff, group)
         actors = await actors_for(conn, [post])
     return await page(request, "mod_post.html", {
         "post": post, "actors": actors, "action": action, "values": {}, "errors": {},
@@ -97,16 +99,17 @@ async def moderate(request: Request) -> Response:
     next_path = safe_next(text(form, "next"), "")
     ctx = ctx_of(request)
     try:
-        reason = moderation.check_reason(reason_text, required=action == "remove")
+        reason = check_reason(reason_text, required=action == "remove")
         if action in ("remove", "restore"):
-            service = moderation.remove_post if action == "remove" else moderation.restore_post
+            service = (thread_service.remove_post if action == "remove"
+                       else thread_service.restore_post)
             await service(ctx, staff, post.id, reason=reason)
         elif action in ("lock", "unlock"):
-            await moderation.lock_thread(ctx, staff, post.id, locked=action == "lock",
-                                         reason=reason)
+            await thread_service.lock_thread(ctx, staff, post.id, locked=action == "lock",
+                                             reason=reason)
         else:
-            await moderation.pin_thread(ctx, staff, post.id, pinned=action == "pin",
-                                        reason=reason)
+            await thread_service.pin_thread(ctx, staff, post.id, pinned=action == "pin",
+                                            reason=reason)
     except ValidationFailed as exc:
         if action not in ("remove", "restore"):
             raise
@@ -148,8 +151,9 @@ async def reports(request: Request) -> Response:
     if state not in REPORT_STATES:
         state = "open"
     before = int_param(request.query_params.get("before"))
-    rows = await moderation.list_reports(ctx, staff, state=None if state == "all" else state,
-                                         limit=REPORTS_PER_PAGE + 1, before_id=before)
+    rows = await report_service.list_reports(
+        ctx, staff, state=None if state == "all" else state, limit=REPORTS_PER_PAGE + 1,
+        before_id=before)
     older = None
     if len(rows) > REPORTS_PER_PAGE:
         rows = rows[:REPORTS_PER_PAGE]
@@ -180,8 +184,8 @@ def _report_id(request: Request) -> int:
 async def assign_report(request: Request) -> Response:
     staff = await require_staff(request, "/mod/reports")
     form = await read_form(request)
-    await moderation.assign_report(ctx_of(request), staff, _report_id(request),
-                                   assignee_ref=None)
+    await report_service.assign_report(ctx_of(request), staff, _report_id(request),
+                                       assignee_ref=None)
     return redirect(request, safe_next(text(form, "next"), "/mod/reports"), flash="assigned")
 
 
@@ -189,7 +193,7 @@ async def assign_report(request: Request) -> Response:
 async def resolve_report(request: Request) -> Response:
     staff = await require_staff(request, "/mod/reports")
     form = await read_form(request)
-    resolution = moderation.check_reason(text(form, "resolution"))
-    await moderation.resolve_report(ctx_of(request), staff, _report_id(request),
-                                    resolution=resolution)
+    resolution = check_reason(text(form, "resolution"))
+    await report_service.resolve_report(ctx_of(request), staff, _report_id(request),
+                                        resolution=resolution)
     return redirect(request, safe_next(text(form, "next"), "/mod/reports"), flash="resolved")

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from fedi.core.errors import AppError, NotFound, ValidationFailed
 from fedi.forum import groups as group_service
-from fedi.forum import moderation
+from fedi.forum.domains import moderation_settings
 from fedi.routes.negotiation import HtmlPage
 from fedi.web.common import ctx_of, error_page, int_param, web_endpoint
 from fedi.web.messages import N_
@@ -82,7 +82,7 @@ async def modlog_page(request: Request, group: Actor | None) -> Response:
         raise ValidationFailed(UNKNOWN_ACTION, field="action")
     before = int_param(request.query_params.get("before"))
     async with ctx.pool.acquire() as conn:
-        show_moderators = (await moderation.moderation_settings(conn))[
+        show_moderators = (await moderation_settings(conn))[
             "modlog_show_moderators"]
         rows = await modlog_store.page(conn, limit=ENTRIES_PER_PAGE + 1,
                                        group_id=group.id if group else None,

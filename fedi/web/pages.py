@@ -17,8 +17,9 @@ from starlette.responses import RedirectResponse, Response
 from fedi.core.errors import AppError, Gone, NotFound
 from fedi.core.markup import html_to_text, render_markdown
 from fedi.forum import groups as group_service
-from fedi.forum import posts as post_service
-from fedi.forum.moderation import Staff
+from fedi.forum import policy
+from fedi.forum.policy import Action
+from fedi.forum.staff import Staff
 from fedi.forum.views import actors_for
 from fedi.routes.negotiation import HtmlPage
 from fedi.web.common import ctx_of, error_page, may_moderate, refusal_of, web_endpoint
@@ -108,8 +109,8 @@ async def group_page(request: Request, group: Actor) -> Response:
                   if viewer is not None else None)
         post_refusal = None
         if viewer is not None:  # the rules the new-thread form and the service apply
-            post_refusal = await refusal_of(request, post_service.check_may_start_thread(
-                conn, group, viewer.actor))
+            post_refusal = refusal_of(request, await policy.refusal(
+                conn, Action.START_THREAD, viewer.actor, group=group))
         may_post = viewer is not None and post_refusal is None
         moderators = await group_store.moderators(conn, group.id)
     next_after = None
@@ -201,12 +202,13 @@ async def thread_page(request: Request, post: Post) -> Response:
         actors = await actors_for(conn, posts)
         liked = (await post_store.liked_by(conn, viewer.actor.id, [p.id for p in posts])
                  if viewer is not None else set())
-    reply_refusal = like_refusal = None
-    if viewer is not None:  # the services' rules, so the page offers only what they allow
-        reply_refusal = await refusal_of(request, post_service.reply_refusal(
-            ctx, parent=post, author=viewer.actor))
-        like_refusal = await refusal_of(request, post_service.like_refusal(
-            ctx, group=group, actor=viewer.actor))
+        reply_refusal = like_refusal = None
+        if viewer is not None:  # the services' rules, so the page offers only what they allow
+            reply_refusal = refusal_of(request, await policy.refusal(
+                conn, Action.REPLY, viewer.actor, group=group, thread=post, post=post))
+            # Each post's own visibility is the template's: here the viewer and the group.
+            like_refusal = refusal_of(request, await policy.refusal(
+                conn, Action.LIKE, viewer.actor, group=group))
     return await page(request, "thread.html", {
         "may_moderate": moderator,
         "root": post,

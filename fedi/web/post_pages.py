@@ -10,10 +10,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedi.core.errors import AppError, Gone, NotFound
+from fedi.core.errors import AppError, NotFound
 from fedi.forum import groups as group_service
+from fedi.forum import policy, remote_groups
 from fedi.forum import posts as post_service
-from fedi.forum import remote_groups
+from fedi.forum.policy import Action, Refusal
 from fedi.forum.views import actors_for
 from fedi.web.common import (
     ctx_of,
@@ -26,7 +27,7 @@ from fedi.web.common import (
     text,
     web_endpoint,
 )
-from fedi.web.pages import group_path, thread_path
+from fedi.web.pages import group_path, start_page, thread_path
 from fedi.web.render import page, redirect
 from storage import actors as actor_store
 from storage.actors import Actor
@@ -55,6 +56,15 @@ async def _post(request: Request) -> Post:
     if post_id is None:
         raise NotFound("This post does not exist.")
     return await post_service.get_post(ctx_of(request), post_id)
+
+
+async def _reply_refusal(request: Request, parent: Post, author: Actor) -> Refusal | None:
+    """The policy's answer to a reply to ``parent``, asked before the form is shown."""
+    async with ctx_of(request).pool.acquire() as conn:
+        group = await actor_store.get(conn, parent.group_id) if parent.group_id else None
+        thread = await policy.thread_of(conn, parent)
+        return await policy.refusal(conn, Action.REPLY, author, group=group, thread=thread,
+                                    post=parent)
 
 
 async def _with_author(request: Request, post: Post) -> dict[str, object]:
@@ -90,10 +100,10 @@ async def new_thread_form(request: Request) -> Response:
     group = await _writable_group(request)
     viewer = await require_viewer(request)
     context: dict[str, object] = {"group": group, "group_path": group_path(group)}
-    try:
-        await post_service.thread_refusal(ctx_of(request), group=group, author=viewer.actor)
-    except AppError as exc:
-        return await _refused(request, "thread", context, exc)
+    async with ctx_of(request).pool.acquire() as conn:
+        found = await policy.refusal(conn, Action.START_THREAD, viewer.actor, group=group)
+    if found is not None:
+        return await _refused(request, "thread", context, found.error())
     return await page(request, "post_form.html", {
         "mode": "thread", **context, "values": {}, "errors": {},
     })
@@ -121,13 +131,12 @@ async def new_thread(request: Request) -> Response:
 async def reply_form(request: Request) -> Response:
     parent = await _post(request)
     viewer = await require_viewer(request)
-    if not parent.visible:
-        raise Gone("You cannot reply to a deleted or removed post.")
+    found = await _reply_refusal(request, parent, viewer.actor)
+    if found is not None and not parent.visible:
+        raise found.error()  # a gone post is not shown above the refusal
     context = await _with_author(request, parent)
-    try:
-        await post_service.reply_refusal(ctx_of(request), parent=parent, author=viewer.actor)
-    except AppError as exc:
-        return await _refused(request, "reply", context, exc)
+    if found is not None:
+        return await _refused(request, "reply", context, found.error())
     return await page(request, "post_form.html", {
         "mode": "reply", **context, "values": {}, "errors": {},
     })
@@ -238,8 +247,6 @@ async def follow(request: Request) -> Response:
         if text(form, "origin") != "start":
             raise
         # The "follow a group elsewhere" field on the start page: show it again there.
-        from fedi.web.pages import start_page
-
         exc.field = "group"
         return await start_page(request, values={"group": ref},
                                 errors=field_errors(request, exc), status=exc.status)

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from fedi.core import i18n
 from fedi.core.context import Context
 from fedi.core.markup import shift_headings
+from fedi.web.messages import translate_message
 from fedi.web.session import CSRF_FIELD, csrf_token, current_viewer, set_csrf_cookie
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -149,6 +150,4 @@ def redirect(request: Request, url: str, *, flash: str | None = None) -> Respons
 def translate(request: Request, message: str, status: int | None = None) -> str:
     """A service's message in the page's language; one it does not know becomes the
     general sentence for ``status`` (fedi.web.messages), never the raw text."""
-    from fedi.web.messages import translate_message
-
     return translate_message(language(request), message, status)

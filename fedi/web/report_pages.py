@@ -1,6 +1,6 @@
 """Reporting a post or a person to the moderators ("Melden").
 
-The form calls :func:`fedi.forum.moderation.report`, the service behind
+The form calls :func:`fedi.forum.reports.report`, the service behind
 ``POST /api/v1/reports``: a post in a remote group is also reported to that group's server.
 """
 
@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fedi.core.errors import AppError, Gone, NotFound
-from fedi.forum import moderation
 from fedi.forum import posts as post_service
+from fedi.forum import reports as report_service
+from fedi.forum.staff import check_reason
 from fedi.forum.views import actors_for
 from fedi.web.common import (
     ctx_of,
@@ -64,10 +65,10 @@ async def _submit(request: Request, *, post: Post | None, person: Actor | None,
     form = await read_form(request)
     values = {"reason": text(form, "reason")}
     try:
-        await moderation.report(
+        await report_service.report(
             ctx_of(request), viewer.actor, post_id=post.id if post else None,
             actor_ref=person.handle if person else None,
-            reason=moderation.check_reason(values["reason"], required=True))
+            reason=check_reason(values["reason"], required=True))
     except AppError as exc:
         exc.field = exc.field if exc.field == "reason" else ""
         return await _form(request, post=post, person=person, values=values,

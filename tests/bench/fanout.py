@@ -38,9 +38,9 @@ import uvloop
 
 from activitypub.delivery import deliver
 from activitypub.httpsig import SigningKey
-from fedi.actors import signing_key
-from fedi.config import Settings
-from fedi.context import Context
+from fedi.core.actors import signing_key
+from fedi.core.config import Settings
+from fedi.core.context import Context
 from storage import actors as actor_store
 from storage import follows as follow_store
 from storage import instances as instance_store

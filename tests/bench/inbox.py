@@ -27,7 +27,7 @@ from pathlib import Path
 
 from activitypub.httpsig import SigningKey, sign_cavage
 from activitypub.keys import generate_rsa_keypair
-from fedi.config import Settings
+from fedi.core.config import Settings
 from storage import actors as actor_store
 from storage.db import create_pool
 from tests.bench.support import (

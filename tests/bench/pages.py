@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 
 from fedi.app import create_app
-from fedi.config import Settings
-from fedi.context import Context
+from fedi.core.config import Settings
+from fedi.core.context import Context
 from fedi.forum import posts as post_service
 from fedi.forum.accounts import issue_token
 from fedi.web.session import SESSION_COOKIE

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fedi.context import Context
+from fedi.core.context import Context
 from tests.conftest import LiveServer
 from tests.federation_helpers import Side, eventually
 from tests.helpers import User, make_group, make_user

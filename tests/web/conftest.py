@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fedi.context import Context
+from fedi.core.context import Context
 from tests.helpers import User, make_group, make_user
 
 PASSWORD = "correct horse battery"  # the password tests.helpers.make_user sets

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from fedi.context import Context
-from fedi.forum import accounts, moderation
+from fedi.core.context import Context
+from fedi.forum import accounts, threads
 from fedi.forum import posts as post_service
-from fedi.forum.moderation import Staff
+from fedi.forum.staff import Staff
 from storage import instances as instance_store
 from storage import modlog as modlog_store
 from tests.helpers import make_group, make_user
@@ -168,7 +168,7 @@ async def test_public_modlog_pages_and_filters(client_for: Client, ctx: Context,
     mia = staff["mia"]
     thread = await post_service.create_thread(ctx, author=mia.actor, group=staff["group"],
                                               title="Baustelle", content="Wie lange?")
-    await moderation.lock_thread(ctx, Staff(mia.account, mia.actor), thread.id, locked=True,
+    await threads.lock_thread(ctx, Staff(mia.account, mia.actor), thread.id, locked=True,
                                  reason="Alles gesagt")
     anonymous = await client_for()
     page = await anonymous.get("/modlog")

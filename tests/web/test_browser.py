@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from fedi.context import Context
+from fedi.core.context import Context
 from fedi.forum import posts as post_service
 from tests.helpers import make_group, make_user
 

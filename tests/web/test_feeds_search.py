@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from fedi.context import Context
+from fedi.core.context import Context
 from fedi.forum import posts as post_service
 from tests.helpers import User, make_group
 from tests.web.conftest import only_h1

@@ -10,14 +10,15 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
-from fedi.web import i18n
+from fedi.core import i18n
 from fedi.web.messages import translate_message
 
-WEB = Path(i18n.__file__).resolve().parent
+# Messages are extracted from the whole application (services mark theirs with N_).
+FEDI = Path(i18n.__file__).resolve().parents[1]
 KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "Gone": None, "NotFound": None,
             "Forbidden": None, "TooManyRequests": None}
-METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
-OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+METHODS = [("**.py", "python"), ("web/templates/**.html", "jinja2")]
+OPTIONS = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
 REMOVE_POST_HINT = ("The public no longer sees it, here and on other servers; moderators still "
                     "can, and can restore it. The reason appears in the public moderation log.")
 REMOVE_THREAD_HINT = ("The public no longer sees this thread, here and on other servers; "
@@ -28,13 +29,13 @@ RESTORE_THREAD_HINT = "Everyone sees this thread again, here and on other server
 
 def _extracted() -> set[str]:
     found = set()
-    for _, _, message, _, _ in extract_from_dir(str(WEB), METHODS, OPTIONS, KEYWORDS):
+    for _, _, message, _, _ in extract_from_dir(str(FEDI), METHODS, OPTIONS, KEYWORDS):
         found.add(message[0] if isinstance(message, tuple) else message)
     return found
 
 
 def _catalog(lang: str) -> dict[str, object]:
-    with (WEB / "locale" / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
+    with (i18n.LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
         return {str(m.id[0] if isinstance(m.id, tuple | list) else m.id): m.string
                 for m in read_po(f) if m.id}
 

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from fedi.context import Context
+from fedi.core.context import Context
 from fedi.forum import posts as post_service
 from fedi.web.messages import GENERIC, GENERIC_OTHER, generic_message, translate_message
 from tests.helpers import User, make_user
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # The modules whose errors can reach a page (the API's own checks cannot).
 PAGE_MODULES = [*sorted((ROOT / "fedi" / "forum").glob("*.py")),
                 *sorted((ROOT / "fedi" / "web").glob("*.py")),
-                ROOT / "fedi" / "actors.py", ROOT / "fedi" / "routes" / "activitypub.py"]
+                ROOT / "fedi" / "core" / "actors.py", ROOT / "fedi" / "routes" / "activitypub.py"]
 ERRORS = {"AppError": 400, "ValidationFailed": 422, "Unauthorized": 401, "Forbidden": 403,
           "NotFound": 404, "Conflict": 409, "Gone": 410, "TooManyRequests": 429,
           "BadGateway": 502, "InvalidCredentials": 401}
@@ -54,7 +54,7 @@ NOT_ON_PAGES = {
 SAMPLE = "beispiel"
 # Values of parameters that decide the message's words, per module.
 SAMPLES = {"field": "username", "what": "group"}
-MODULE_SAMPLES = {"fedi/forum/moderation.py": {"field": "actor"}}
+MODULE_SAMPLES = {"fedi/forum/staff.py": {"field": "actor"}}
 
 
 def _constants(tree: ast.Module) -> dict[str, Any]:

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from fedi.context import Context
-from fedi.forum import moderation
+from fedi.core.context import Context
+from fedi.forum import bans as ban_service
 from fedi.forum import posts as post_service
-from fedi.forum.moderation import Staff
+from fedi.forum import reports
+from fedi.forum.staff import Staff
 from tests.helpers import User, make_group, make_user
 from tests.web.conftest import Client, csrf_of, only_h1, post_form
 
@@ -39,7 +40,7 @@ async def cast(ctx: Context) -> dict[str, Any]:
 
 async def _report(ctx: Context, reporter: User, post_id: int, reason: str = "Beleidigung"
                   ) -> Any:
-    return await moderation.report(ctx, reporter.actor, post_id=post_id, actor_ref=None,
+    return await reports.report(ctx, reporter.actor, post_id=post_id, actor_ref=None,
                                    reason=reason)
 
 
@@ -338,7 +339,7 @@ async def test_a_group_moderator_bans_and_lifts(client_for: Client, ctx: Context
     refused = await post_form(alice, f"/posts/{cast['thread'].id}",
                               f"/posts/{cast['thread'].id}/reply", {"content": "Trotzdem!"})
     assert refused.status_code == 403
-    assert "Du bist hier gesperrt: Beleidigungen" in refused.text
+    assert "Sie sind in dieser Gruppe gesperrt. Grund: Beleidigungen" in refused.text
     async with ctx.pool.acquire() as conn:
         ban_id = await conn.fetchval("SELECT id FROM bans")
     assert (await alice.get("/mod/bans")).status_code == 403
@@ -374,7 +375,7 @@ async def test_ban_pages_permissions(client_for: Client, ctx: Context,
     forged = await admin.post("/mod/ban", data={"actor": "mia", "group": ""})
     assert forged.status_code == 403
     staff = Staff(cast["ruth"].account, cast["ruth"].actor)
-    bans = await moderation.list_bans(ctx, staff, limit=10, before_id=None, active_only=True)
+    bans = await ban_service.list_bans(ctx, staff, limit=10, before_id=None, active_only=True)
     assert [b.actor_id for b in bans] == [cast["alice"].actor.id]
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from fedi.context import Context
+from fedi.core.context import Context
 from fedi.forum import posts as post_service
 from tests.helpers import User, make_group
 from tests.web.conftest import Client

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from fedi.context import Context
+from fedi.core.context import Context
 from fedi.forum import posts as post_service
 from tests.helpers import User, make_group
 from tests.web.conftest import log_in, only_h1, outline

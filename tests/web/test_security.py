@@ -6,9 +6,9 @@ from typing import Any
 
 import httpx
 
-from fedi.context import Context
+from fedi.core.context import Context
+from fedi.core.ratelimit import RateLimiter
 from fedi.forum import posts as post_service
-from fedi.web.ratelimit import RateLimiter
 from tests.conftest import make_settings
 from tests.helpers import User
 from tests.web.conftest import PASSWORD, csrf_of, log_in, only_h1, post_form

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from fedi.context import Context
-from fedi.forum import moderation
+from fedi.core.context import Context
+from fedi.forum import bans, threads
 from fedi.forum import posts as post_service
-from fedi.forum.moderation import Staff
+from fedi.forum.staff import Staff
 from storage import actors as actor_store
 from storage import groups as group_store
 from storage import modlog as modlog_store
@@ -48,10 +48,10 @@ async def world(ctx: Context) -> dict[str, Any]:
     bike = await post_service.create_thread(ctx, author=alice.actor, group=radwege,
                                             title="Radweg Nord", content="Holprig.")
     as_mia = Staff(mia.account, mia.actor)
-    await moderation.lock_thread(ctx, as_mia, thread.id, locked=True, reason="Alles gesagt")
-    await moderation.pin_thread(ctx, Staff(otto.account, otto.actor), bike.id, pinned=True,
+    await threads.lock_thread(ctx, as_mia, thread.id, locked=True, reason="Alles gesagt")
+    await threads.pin_thread(ctx, Staff(otto.account, otto.actor), bike.id, pinned=True,
                                 reason="Wichtig")
-    await moderation.ban(ctx, as_mia, actor_ref="alice", group_ref="breitband",
+    await bans.ban(ctx, as_mia, actor_ref="alice", group_ref="breitband",
                          reason="Beleidigungen", expires_at=None, remove_content=False)
     async with ctx.pool.acquire() as conn:
         await modlog_store.insert(conn, action="post_remove", remote=True, group_id=rathaus.id,

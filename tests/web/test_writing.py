@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from fedi.context import Context
+from fedi.core.context import Context
 from fedi.forum import accounts
 from fedi.forum import posts as post_service
 from tests.helpers import User, make_group, make_user
@@ -239,11 +239,12 @@ async def test_start_a_thread_in_a_followed_group_on_another_instance(
 # Forms check the services' rules before they are shown (issue 11) -----------------------
 
 async def _removed_by_moderators(ctx: Context, post_id: int) -> None:
-    from fedi.forum import moderation
+    from fedi.forum import threads as thread_service
+    from fedi.forum.staff import Staff
 
     admin = await make_user(ctx, "ruth", admin=True)
-    staff = moderation.Staff(admin.account, admin.actor)
-    await moderation.remove_post(ctx, staff, post_id, reason="Telefonnummer")
+    staff = Staff(admin.account, admin.actor)
+    await thread_service.remove_post(ctx, staff, post_id, reason="Telefonnummer")
 
 
 async def test_edit_and_delete_forms_of_other_peoples_posts_are_refused(

@@ -1,41 +1,15 @@
-"""Activities about remote actors themselves: Update refreshes the cached actor,
-Delete removes what it left here, Move is recorded once the target confirms it and
-hands the actor's follows of our groups and users over to the target."""
+"""Move of a remote actor to a new address: recorded once the target confirms it, and
+the actor's follows of our groups and users are handed over to the target."""
 
 from __future__ import annotations
 
 from activitypub import vocab
 from fedi.core.context import Context
-from fedi.federation.remote import resolve_actor, store_actor
+from fedi.federation.remote import resolve_actor
 from fedi.inbound.outcomes import Ignored, Refused
 from storage import actors as actor_store
 from storage import follows as follow_store
-from storage import moderation
 from storage.inbox import InboxActivity
-
-
-async def handle_update_actor(ctx: Context, activity: vocab.Activity, row: InboxActivity
-                              ) -> None:
-    """Update(actor): only of itself (``object.id == actor``, Mastodon's rule)."""
-    if activity.object_id != activity.actor:
-        raise Refused(f"{activity.actor} cannot update the actor {activity.object_id}")
-    embedded = activity.object
-    if isinstance(embedded, vocab.Actor):
-        await store_actor(ctx, embedded.to_json(), expected_id=activity.actor)
-    else:
-        await resolve_actor(ctx, activity.actor, refresh=True)
-
-
-async def delete_actor(ctx: Context, activity: vocab.Activity) -> None:
-    """Delete(actor) of itself: its posts become tombstones, its likes and follows go."""
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        actor = await actor_store.by_ap_id(conn, activity.actor)
-        if actor is None:
-            raise Ignored(f"{activity.actor} was never known here")
-        if actor.local:
-            raise Refused(f"{activity.actor} is one of our own actors")
-        await moderation.delete_actor_content(conn, actor.id)
-        await actor_store.mark_deleted(conn, actor.id)
 
 
 async def handle_move(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
