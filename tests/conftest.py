@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 
 from fedi.app import create_app
 from fedi.core.config import Settings
-from tests.databases import create_database
+from tests.support.databases import create_database
 
 TESTS = Path(__file__).resolve().parent
 TEMPLATE_DB = "demisa_template"

@@ -11,6 +11,7 @@ from activitypub.auth import HttpSignatureAuth
 from activitypub.errors import SignatureError
 from activitypub.httpsig import ResolvedKey, SigningKey, VerifiedSignature, verify_request
 from activitypub.keys import KeyPair, generate_ed25519_keypair, load_private_key, public_pem
+from tests.support.clock import FakeClock
 
 ACTOR = "https://groups.example/g/cats"
 KEY_ID = f"{ACTOR}#main-key"
@@ -23,20 +24,10 @@ def rsa_pair(test_key_pem: str) -> KeyPair:
     return KeyPair(test_key_pem, public_pem(load_private_key(test_key_pem).public_key()))
 
 
-class Clock:
-    """A clock the test moves forward."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 class Inbox:
     """A MockTransport handler that verifies every request it gets, as a remote inbox would."""
 
-    def __init__(self, public_pem: str, clock: Clock, fail_first: int = 0) -> None:
+    def __init__(self, public_pem: str, clock: FakeClock, fail_first: int = 0) -> None:
         self.public_pem = public_pem
         self.clock = clock
         self.fail_first = fail_first
@@ -75,7 +66,7 @@ def client(inbox: Inbox, auth: HttpSignatureAuth) -> httpx.AsyncClient:
 
 @pytest.mark.parametrize("scheme", ["cavage", "rfc9421"])
 async def test_signed_post_and_get_verify(rsa_pair: KeyPair, scheme: str) -> None:
-    clock = Clock()
+    clock = FakeClock(NOW)
     inbox = Inbox(rsa_pair.public_pem, clock)
     auth = HttpSignatureAuth(SigningKey(KEY_ID, rsa_pair.private_pem), scheme, clock)  # type: ignore[arg-type]
     async with client(inbox, auth) as http:
@@ -92,7 +83,7 @@ async def test_signed_post_and_get_verify(rsa_pair: KeyPair, scheme: str) -> Non
 
 
 async def test_json_bodies_are_signed_as_sent(rsa_pair: KeyPair) -> None:
-    clock = Clock()
+    clock = FakeClock(NOW)
     inbox = Inbox(rsa_pair.public_pem, clock)
     auth = HttpSignatureAuth(SigningKey(KEY_ID, rsa_pair.private_pem), clock=clock)
     async with client(inbox, auth) as http:
@@ -102,7 +93,7 @@ async def test_json_bodies_are_signed_as_sent(rsa_pair: KeyPair) -> None:
 
 async def test_ed25519_rfc9421(rsa_pair: KeyPair) -> None:
     pair = generate_ed25519_keypair()
-    clock = Clock()
+    clock = FakeClock(NOW)
     inbox = Inbox(pair.public_pem, clock)
     auth = HttpSignatureAuth(SigningKey(KEY_ID, pair.private_pem), "rfc9421", clock)
     async with client(inbox, auth) as http:
@@ -113,7 +104,7 @@ async def test_ed25519_rfc9421(rsa_pair: KeyPair) -> None:
 
 async def test_every_attempt_is_signed_afresh(rsa_pair: KeyPair) -> None:
     """A retry two hours later re-sends the same Request object; it must not reuse the old Date."""
-    clock = Clock()
+    clock = FakeClock(NOW)
     inbox = Inbox(rsa_pair.public_pem, clock, fail_first=1)
     auth = HttpSignatureAuth(SigningKey(KEY_ID, rsa_pair.private_pem), clock=clock)
     async with client(inbox, auth) as http:
@@ -130,7 +121,7 @@ async def test_every_attempt_is_signed_afresh(rsa_pair: KeyPair) -> None:
 
 async def test_a_stale_signature_would_have_been_rejected(rsa_pair: KeyPair) -> None:
     """The check behind the previous test: the inbox does reject a two-hour-old Date."""
-    sign_clock, inbox_clock = Clock(), Clock()
+    sign_clock, inbox_clock = FakeClock(NOW), FakeClock(NOW)
     inbox_clock.now += timedelta(hours=2)
     inbox = Inbox(rsa_pair.public_pem, inbox_clock)
     auth = HttpSignatureAuth(SigningKey(KEY_ID, rsa_pair.private_pem), clock=sign_clock)

@@ -57,8 +57,8 @@ from tests.bench.support import (
     stop_process,
     wait_for_port,
 )
-from tests.databases import create_database
-from tests.helpers import make_group, make_user
+from tests.support.databases import create_database
+from tests.support.helpers import make_group, make_user
 
 FOLLOWERS = int(os.environ.get("BENCH_FANOUT_FOLLOWERS", "2000"))  # N
 INBOXES = int(os.environ.get("BENCH_FANOUT_INBOXES", "500"))  # M

@@ -45,7 +45,7 @@ from tests.bench.support import (
     stop_process,
     wait_for_port,
 )
-from tests.databases import create_database
+from tests.support.databases import create_database
 
 REQUESTS = int(os.environ.get("BENCH_INBOX_REQUESTS", "3000"))  # per round
 ROUNDS = int(os.environ.get("BENCH_INBOX_ROUNDS", "3"))

@@ -24,8 +24,8 @@ from fedi.core.context import Context
 from fedi.forum import posts as post_service
 from fedi.forum.accounts import issue_token
 from fedi.web.session import SESSION_COOKIE
-from tests.databases import create_database
-from tests.helpers import make_group, make_user
+from tests.support.databases import create_database
+from tests.support.helpers import make_group, make_user
 
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 WARMUP = 3

@@ -26,8 +26,8 @@ import pytest
 
 from fedi.core.context import Context
 from tests.conftest import LiveServer
-from tests.federation_helpers import Side, eventually
-from tests.helpers import User, make_group, make_user
+from tests.support.federation_helpers import Side, eventually
+from tests.support.helpers import User, make_group, make_user
 
 PEER_DIR = Path(__file__).resolve().parent / "peer"
 READY_TIMEOUT = 30.0  # seconds for Node to load Fedify and listen (about 1 s here)

@@ -13,12 +13,10 @@ from typing import Any
 
 import pytest
 
-from tests.federation_helpers import eventually
-from tests.helpers import User
 from tests.interop.conftest import Demisa, FedifyPeer
-
-AS = "https://www.w3.org/ns/activitystreams"
-PUBLIC = AS + "#Public"
+from tests.support.constants import AS, PUBLIC
+from tests.support.federation_helpers import eventually
+from tests.support.helpers import User
 
 
 async def follow_group(peer: FedifyPeer, ours: Demisa) -> dict[str, Any]:

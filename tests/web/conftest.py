@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from fedi.core.context import Context
-from tests.helpers import User, make_group, make_user
+from tests.support.helpers import User, make_group, make_user
 
-PASSWORD = "correct horse battery"  # the password tests.helpers.make_user sets
+PASSWORD = "correct horse battery"  # the password tests.support.helpers.make_user sets
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -14,7 +14,7 @@ from fedi.forum import posts as post_service
 from fedi.forum.staff import Staff
 from storage import instances as instance_store
 from storage import modlog as modlog_store
-from tests.helpers import make_group, make_user
+from tests.support.helpers import make_group, make_user
 from tests.web.conftest import PASSWORD, Client, log_in, only_h1, post_form
 
 EN = {"Accept-Language": "en"}

@@ -19,7 +19,7 @@ import pytest
 
 from fedi.core.context import Context
 from fedi.forum import posts as post_service
-from tests.helpers import make_group, make_user
+from tests.support.helpers import make_group, make_user
 
 pytestmark = pytest.mark.skipif(bool(os.environ.get("DEMISA_SKIP_BROWSER")),
                                 reason="DEMISA_SKIP_BROWSER is set")

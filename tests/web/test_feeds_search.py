@@ -9,7 +9,7 @@ import httpx
 
 from fedi.core.context import Context
 from fedi.forum import posts as post_service
-from tests.helpers import User, make_group
+from tests.support.helpers import User, make_group
 from tests.web.conftest import only_h1
 
 ATOM = "{http://www.w3.org/2005/Atom}"

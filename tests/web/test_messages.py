@@ -15,7 +15,7 @@ import pytest
 from fedi.core.context import Context
 from fedi.forum import posts as post_service
 from fedi.web.messages import GENERIC, GENERIC_OTHER, generic_message, translate_message
-from tests.helpers import User, make_user
+from tests.support.helpers import User, make_user
 from tests.web.conftest import csrf_of, log_in
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from fedi.forum import bans as ban_service
 from fedi.forum import posts as post_service
 from fedi.forum import reports
 from fedi.forum.staff import Staff
-from tests.helpers import User, make_group, make_user
+from tests.support.helpers import User, make_group, make_user
 from tests.web.conftest import Client, csrf_of, only_h1, post_form
 
 HOST = "127.0.0.1:8000"

@@ -10,7 +10,7 @@ import httpx
 
 from fedi.core.context import Context
 from fedi.forum import posts as post_service
-from tests.helpers import User, make_group
+from tests.support.helpers import User, make_group
 from tests.web.conftest import Client
 
 # HTML's "valid global date and time string" (at most three digits of a second's fraction).

@@ -11,7 +11,7 @@ import httpx
 
 from fedi.core.context import Context
 from fedi.forum import posts as post_service
-from tests.helpers import User, make_group
+from tests.support.helpers import User, make_group
 from tests.web.conftest import log_in, only_h1, outline
 
 HTML = {"Accept": "text/html"}

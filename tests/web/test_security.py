@@ -10,7 +10,7 @@ from fedi.core.context import Context
 from fedi.core.ratelimit import RateLimiter
 from fedi.forum import posts as post_service
 from tests.conftest import make_settings
-from tests.helpers import User
+from tests.support.helpers import User
 from tests.web.conftest import PASSWORD, csrf_of, log_in, only_h1, post_form
 
 

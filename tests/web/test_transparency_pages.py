@@ -17,10 +17,10 @@ from fedi.forum.staff import Staff
 from storage import actors as actor_store
 from storage import groups as group_store
 from storage import modlog as modlog_store
-from tests.helpers import make_group, make_user
+from tests.support.constants import BASE
+from tests.support.helpers import make_group, make_user
 from tests.web.conftest import Client, only_h1
 
-BASE = "http://127.0.0.1:8000"
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 AP = {"Accept": "application/activity+json"}
 EN = {**HTML, "Accept-Language": "en"}

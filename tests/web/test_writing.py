@@ -10,7 +10,7 @@ import httpx
 from fedi.core.context import Context
 from fedi.forum import accounts
 from fedi.forum import posts as post_service
-from tests.helpers import User, make_group, make_user
+from tests.support.helpers import User, make_group, make_user
 from tests.web.conftest import PASSWORD, csrf_of, log_in, only_h1, post_form
 
 
