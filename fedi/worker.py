@@ -5,7 +5,8 @@ generic leased-queue runner of :mod:`fedi.core.queue` (claiming, leases and thei
 reclaiming a dead worker's rows, release on stop, supervision): inbound activities
 (:class:`fedi.inbound.queue.InboundQueue`), outbound deliveries
 (:class:`fedi.federation.delivery_queue.DeliveryQueue`) and the backfills of remote groups
-(:class:`fedi.inbound.backfill.BackfillQueue`). The same runner works inside
+(:class:`fedi.inbound.backfill.BackfillQueue`) and outgoing e-mail
+(:class:`fedi.core.mail_send.MailQueue`). The same runner works inside
 ``fedi serve`` (:func:`start_workers`, a startup hook) and as ``fedi worker`` processes
 (:func:`run_worker_process`); the queue rows are the only coordination between them.
 """
@@ -19,12 +20,14 @@ from dataclasses import dataclass
 
 from fedi.core.config import Settings
 from fedi.core.context import Context
+from fedi.core.mail_send import MailQueue
 from fedi.core.queue import (
     LeasedQueue,
     Worker,
 )
 from fedi.core.runtime import process_context
 from fedi.federation.delivery_queue import Clock, DeliveryQueue, utc_now
+from fedi.forum.erasure import ErasureQueue
 from fedi.inbound.backfill import BackfillQueue
 from fedi.inbound.queue import InboundQueue
 
@@ -34,10 +37,12 @@ log = logging.getLogger("fedi.worker")
 
 
 def build_queues(ctx: Context, *, clock: Clock = utc_now) -> list[LeasedQueue]:
-    """Every queue a worker runs: inbound activities, outbound deliveries and the
-    backfills of remote groups."""
+    """Every queue a worker runs: inbound activities, outbound deliveries, the
+    backfills of remote groups and outgoing e-mail."""
     return [InboundQueue(ctx, clock=clock), DeliveryQueue(ctx, clock=clock),
-            BackfillQueue(ctx, clock=clock)]
+            BackfillQueue(ctx, clock=clock), MailQueue(ctx, clock=clock),
+            # Drops an erased account's private keys once its Deletes are delivered.
+            ErasureQueue(ctx, clock=clock)]
 
 
 async def run_once(

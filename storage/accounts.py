@@ -27,6 +27,8 @@ class Account:
     ap_id: str
     url: str | None
     display_name: str | None
+    # When the e-mail address was confirmed (migration 0007); None: not yet.
+    email_confirmed_at: datetime | None = field(default=None, repr=False)
 
     @property
     def is_admin(self) -> bool:
@@ -57,6 +59,7 @@ _TOKEN_COLUMNS = "id, account_id, name, kind, created_at, last_used_at, expires_
 async def insert(
     conn: Any, *, actor_id: int, username: str, email: str, password_hash: str,
     role: str = "user", status: str = "active", registration_reason: str | None = None,
+    email_confirmed: bool = True,
 ) -> Account:
     """Insert an account for an existing local actor.
 
@@ -65,8 +68,10 @@ async def insert(
     """
     account_id = await conn.fetchval(
         "INSERT INTO accounts (actor_id, username, email, password_hash, role, status,"
-        " registration_reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        " registration_reason, email_confirmed_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN now() END) RETURNING id",
         actor_id, username, email, password_hash, role, status, registration_reason,
+        email_confirmed,
     )
     account = await get(conn, account_id)
     assert account is not None
@@ -87,6 +92,11 @@ async def by_username(conn: Any, username: str) -> Account | None:
 
 async def by_actor(conn: Any, actor_id: int) -> Account | None:
     row = await conn.fetchrow(f"{_ACCOUNT_SELECT} WHERE a.actor_id = $1", actor_id)
+    return maybe_row(Account, row)
+
+
+async def by_email(conn: Any, email: str) -> Account | None:
+    row = await conn.fetchrow(f"{_ACCOUNT_SELECT} WHERE lower(a.email) = lower($1)", email)
     return maybe_row(Account, row)
 
 

@@ -41,6 +41,8 @@ class Actor:
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
+    # Set by an administrator for an official voice (migration 0008); remote: always None.
+    official_position: str | None = None
 
     @property
     def handle(self) -> str:

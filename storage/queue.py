@@ -54,7 +54,9 @@ class QueueWorker:
 DELIVERIES = QueueTable("deliveries", "deliveries", touch="updated_at = now()")
 INBOX = QueueTable("inbox_activities", "inbox")
 BACKFILLS = QueueTable("backfill_jobs", "backfill")
-TABLES = (DELIVERIES, INBOX, BACKFILLS)
+MAIL = QueueTable("mail_outbox", "mail")  # since migration 0007
+ERASURES = QueueTable("account_erasures", "account_erasures")  # since migration 0009
+TABLES = (DELIVERIES, INBOX, BACKFILLS, MAIL, ERASURES)
 
 # The assignment an outcome statement adds to its own: the claim is over.
 FINISHED = "claimed_by = NULL"

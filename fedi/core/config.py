@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -26,6 +27,11 @@ class Settings:
     log_level: str
     workers: int
     demo: bool
+    # Outgoing mail (issue 13): None writes .eml files to data_dir/mail/ instead.
+    smtp: SmtpTarget | None = None
+    mail_from: str = ""
+    # Confirmed addresses under these domains make an account official (issue 13).
+    official_email_domains: tuple[str, ...] = ()
 
     @property
     def host(self) -> str:
@@ -58,7 +64,78 @@ class Settings:
             log_level=_log_level(env.get("FEDI_LOG_LEVEL", "INFO")),
             workers=_int(env, "FEDI_WORKERS", 4, minimum=0, maximum=256),
             demo=_bool(env, "FEDI_DEMO", True),
+            smtp=parse_smtp_url(env.get("FEDI_SMTP_URL", "")),
+            mail_from=_mail_from(env.get("FEDI_MAIL_FROM", ""), base_url),
+            official_email_domains=_domains(env, "FEDI_OFFICIAL_EMAIL_DOMAINS"),
         )
+
+
+def _domains(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of host names, lower-cased (``musterstadt.de,kreis-x.de``)."""
+    found = []
+    for part in env.get(name, "").split(","):
+        domain = part.strip().lower().lstrip("@")
+        if not domain:
+            continue
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+",
+                            domain):
+            raise ConfigError(f"{name} must be domain names separated by commas, "
+                              f"got {part.strip()!r}")
+        found.append(domain)
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    """Where mail goes (``FEDI_SMTP_URL``): ``tls`` is ``starttls``, ``tls`` (implicit,
+    smtps://) or ``none`` (plain, loopback only)."""
+
+    host: str
+    port: int
+    tls: str
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+
+
+def parse_smtp_url(value: str) -> SmtpTarget | None:
+    """``smtp://user:pass@host:587`` (STARTTLS), ``smtps://user:pass@host:465`` (TLS),
+    ``smtp://127.0.0.1:1025`` (plain on loopback); empty: None. A plain connection to
+    another host would send passwords and mails readable on the way: refused."""
+    raw = value.strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError("FEDI_SMTP_URL must look like smtp://user:password@host:587 or "
+                          f"smtps://user:password@host:465, got scheme {parts.scheme!r}")
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 587)
+    except ValueError:
+        raise ConfigError("FEDI_SMTP_URL has an invalid port") from None
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    # ?starttls=no|yes overrides the default: plain to loopback, STARTTLS elsewhere.
+    starttls = dict(parse_qsl(parts.query)).get("starttls", "").lower()
+    loopback = _is_loopback_host(parts.hostname)
+    if parts.scheme == "smtps" or (port == 465 and not starttls):
+        tls = "tls"
+    elif starttls in _FALSE or (loopback and starttls not in _TRUE):
+        if not loopback:
+            raise ConfigError("FEDI_SMTP_URL: plain SMTP (without TLS) is allowed to a "
+                              f"loopback address only, not to {parts.hostname!r}")
+        tls = "none"
+    else:
+        tls = "starttls"
+    return SmtpTarget(parts.hostname, port, tls, username, password)
+
+
+def _mail_from(value: str, base_url: str) -> str:
+    address = value.strip()
+    if not address:
+        return f"noreply@{urlsplit(base_url).hostname}"
+    if "@" not in address or any(ch in address for ch in "\r\n"):
+        raise ConfigError(f"FEDI_MAIL_FROM must be an e-mail address, got {value!r}")
+    return address
 
 
 def _base_url(value: str) -> str:

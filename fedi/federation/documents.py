@@ -38,6 +38,10 @@ CONTEXT: list[Any] = [
         "moderators": {"@id": "lemmy:moderators", "@type": "@id"},
         "stickied": "lemmy:stickied",
         "locked": "lemmy:locked",
+        # Profile fields, named as Mastodon names them.
+        "schema": "http://schema.org#",
+        "PropertyValue": "schema:PropertyValue",
+        "value": "schema:value",
     },
 ]
 
@@ -93,6 +97,12 @@ def actor_document(actor: Actor, *, ed25519_multibase: str | None, summary_sourc
     if extra:
         doc.update(extra)
     return with_context(doc)
+
+
+def property_value(name: str, value: str) -> dict[str, str]:
+    """A profile field as Mastodon sends and shows it (``schema:PropertyValue``; the
+    value is HTML, so plain text is escaped)."""
+    return {"type": "PropertyValue", "name": name, "value": html.escape(value)}
 
 
 def thread_content(title: str, body_html: str) -> str:

@@ -24,6 +24,7 @@ from zxcvbn import zxcvbn
 from fedi.core.actors import check_name, create_local_actor
 from fedi.core.context import Context
 from fedi.core.errors import AppError, Conflict, Forbidden, Unauthorized, ValidationFailed
+from fedi.forum import confirmation
 from storage import accounts as store
 from storage import actors as actor_store
 from storage.accounts import Account, ApiToken
@@ -51,6 +52,7 @@ __all__ = [
     "resolve_token",
     "revoke_token",
     "set_registration_mode",
+    "verify_password",
 ]
 
 REGISTRATION_MODES = ("open", "closed", "approval")
@@ -72,6 +74,8 @@ PASSWORD_MIN_SCORE = 2
 # zxcvbn's time grows steeply with length (about 60 ms for 20 crafted characters, seconds
 # for 40): only the start of a longer password is judged. A weak start is still refused.
 PASSWORD_JUDGED_CHARS = 20
+DELETED_NAME = ("the name {name!r} belonged to a deleted account and cannot be used again:"
+                " please choose another one")
 DISPLAY_NAME_MAX = 100
 EMAIL_MAX = 254
 TOKEN_NAME_MAX = 100
@@ -158,6 +162,11 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+async def verify_password(account: Account, password: str) -> bool:
+    """Whether ``password`` is the account's (a password change asks for the current one)."""
+    return await asyncio.to_thread(_verify, account.password_hash, password)
+
+
 @functools.cache
 def _dummy_hash() -> str:
     # Verified for unknown usernames so that a miss costs as long as a wrong password.
@@ -193,19 +202,26 @@ async def register(
     if mode == "closed":
         raise Forbidden("Registrations on this instance are closed.",
                         code="registrations_closed")
-    return await create_account(
-        conn, ctx, username=username, email=email, password=password,
-        display_name=display_name, status="pending" if mode == "approval" else "active",
-        reason=reason,
-    )
+    # The address is confirmed by the mail sent here (fedi/forum/confirmation.py); the
+    # account and its mail are one transaction: no account without the mail.
+    async with conn.transaction():
+        account = await create_account(
+            conn, ctx, username=username, email=email, password=password,
+            display_name=display_name, status="pending" if mode == "approval" else "active",
+            reason=reason, email_confirmed=False,
+        )
+        await confirmation.send_confirmation(conn, ctx, account)
+    return account
 
 
 async def create_account(
     conn: Any, ctx: Context, *, username: str, email: str, password: str,
     display_name: str | None = None, role: str = "user", status: str = "active",
-    reason: str | None = None,
+    reason: str | None = None, email_confirmed: bool = True,
 ) -> Account:
-    """Create an account and its Person actor (with keys) in one transaction.
+    """Create an account and its Person actor (with keys) in one transaction. The
+    e-mail address counts as confirmed unless ``email_confirmed`` is False (only the
+    public sign-up, :func:`register`, makes unconfirmed accounts).
 
     Raises ValidationFailed (422) for bad input and Conflict (409) with ``field`` set
     when the username (shared with groups) or the e-mail address is taken.
@@ -216,7 +232,11 @@ async def create_account(
     await asyncio.to_thread(check_password, password, username=name, email=address)
     shown = check_display_name(display_name, name)
     # Cheap checks first, so a taken name costs no key generation and no hashing.
-    if await actor_store.by_handle(conn, name, ctx.settings.host) is not None:
+    existing = await actor_store.by_handle(conn, name, ctx.settings.host)
+    if existing is not None and existing.deleted_at is not None:
+        # Erased accounts keep their name (fedi/forum/erasure.py): nobody may speak as them.
+        raise Conflict(DELETED_NAME.format(name=name), field="username")
+    if existing is not None:
         raise Conflict(f"the name {name!r} is already taken", field="username")
     if await store.email_taken(conn, address):
         raise Conflict("an account with this e-mail address exists", field="email")
@@ -228,7 +248,7 @@ async def create_account(
             return await store.insert(
                 conn, actor_id=actor.id, username=name, email=address,
                 password_hash=password_hash, role=role, status=status,
-                registration_reason=reason,
+                registration_reason=reason, email_confirmed=email_confirmed,
             )
     except asyncpg.UniqueViolationError as exc:
         # Lost a race with a concurrent sign-up.

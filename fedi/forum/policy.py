@@ -10,10 +10,13 @@ client and a remote server read the same words.
 
 The rules, checked in this order (the first that applies wins):
 1. the actor's domain is blocked (remote actors);
-2. the actor's local account is suspended or not active;
+2. the actor's local account is suspended or not active, or (unless the instance turned
+   it off) its e-mail address is not confirmed yet (fedi/forum/confirmation.py);
 3. the actor is banned from the instance, then from the group;
-4. the group was deleted;
-5. per action: only moderators start threads in a moderators-only group; a reply needs a
+4. the actor's local account has not accepted a new version of the terms of use or the
+   privacy policy (fedi/forum/terms.py says which versions bind whom);
+5. the group was deleted;
+6. per action: only moderators start threads in a moderators-only group; a reply needs a
    thread that exists, is neither deleted nor removed, and is not closed (locked), and a
    visible post to answer; a like needs a visible post. Reports pass rules 1-2 only: a
    ban ends taking part, but a report is how anyone, banned or not, reaches the
@@ -28,6 +31,7 @@ from typing import Any
 
 from fedi.core.errors import AppError, Forbidden, Gone
 from fedi.core.i18n import gettext
+from fedi.forum import confirmation, terms
 from storage import accounts as account_store
 from storage import groups as group_store
 from storage import moderation as moderation_store
@@ -60,6 +64,12 @@ _SENTENCES: dict[str, tuple[int, str]] = {
     "banned_instance+reason": (403, N_("You are banned from this instance. Reason: {reason}")),
     "banned_group": (403, N_("You are banned from this group.")),
     "banned_group+reason": (403, N_("You are banned from this group. Reason: {reason}")),
+    "email_unconfirmed": (403, N_("Please confirm your e-mail address first: open the link "
+                                  "in the mail we sent you. Until then you can read but "
+                                  "not write.")),
+    "terms_not_accepted": (403, N_("The terms of use or the privacy policy have changed: "
+                                   "please read and accept the new version before you "
+                                   "write again.")),
     "group_gone": (410, N_("This group no longer exists.")),
     "moderators_only": (403, N_("Only the moderators of this group may start threads in it.")),
     "thread_gone": (410, N_("This thread was deleted or removed.")),
@@ -121,17 +131,22 @@ async def refusal(conn: Any, action: Action, actor: Actor, *, group: Actor | Non
     """
     if not actor.local and await moderation_store.is_domain_blocked(conn, actor.domain):
         return Refusal("domain_blocked", {"domain": actor.domain})
+    account = None
     if actor.local and actor.type == "Person":
         account = await account_store.by_actor(conn, actor.id)
         if account is not None and account.status != "active":
             code = "account_suspended" if account.status == "suspended" else "account_inactive"
             return Refusal(code)
+        if account is not None and await confirmation.writing_blocked(conn, account):
+            return Refusal("email_unconfirmed")
     if action is Action.REPORT:
         return None
     ban = await moderation_store.active_ban(conn, actor.id, group.id if group else None)
     if ban is not None:
         code = "banned_instance" if ban.group_id is None else "banned_group"
         return Refusal(code, {"reason": ban.reason} if ban.reason else {})
+    if account is not None and await terms.due(conn, account):
+        return Refusal("terms_not_accepted")
     if group is not None and group.deleted_at is not None:
         return Refusal("group_gone")
     if (action is Action.START_THREAD and group is not None and group.local

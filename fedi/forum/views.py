@@ -12,6 +12,8 @@ from storage import posts as post_store
 from storage.actors import Actor
 from storage.posts import Post
 
+DELETED_ACCOUNT = "gelöschtes Konto"
+
 
 def actor_view(actor: Actor) -> dict[str, Any]:
     return {
@@ -19,10 +21,15 @@ def actor_view(actor: Actor) -> dict[str, Any]:
         "handle": actor.handle,
         "username": actor.username,
         "domain": actor.domain,
-        "display_name": actor.name or actor.username,
+        # An erased account (fedi/forum/erasure.py) whose posts were kept has no name.
+        "display_name": (DELETED_ACCOUNT if actor.deleted_at and actor.type == "Person"
+                         else actor.name or actor.username),
         "url": actor.url or actor.ap_id,
         "local": actor.local,
         "type": actor.type,
+        # An official voice's position (fedi/forum/officials.py): what the badge says.
+        "official": ({"position": actor.official_position} if actor.official_position
+                     else None),
     }
 
 

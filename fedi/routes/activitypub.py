@@ -29,6 +29,7 @@ from fedi.federation.documents import (
     tombstone,
     with_context,
 )
+from fedi.forum.profiles import person_extra
 from fedi.routes.api_modlog import group_modlog_collection
 from fedi.routes.negotiation import (
     VARY,
@@ -91,6 +92,8 @@ async def _actor_json(conn: Any, actor: Actor) -> dict[str, Any]:
         actor,
         ed25519_multibase=keys.ed25519_public_multibase if keys is not None else None,
         summary_source=summary_source,
+        # A person's profile fields and bio source (fedi/forum/profiles.py).
+        extra=await person_extra(conn, actor) if actor.type == "Person" else None,
     )
 
 

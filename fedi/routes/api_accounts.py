@@ -1,4 +1,4 @@
-"""JSON API for accounts: sign-up, /me, log-in tokens, and the registration-mode setting.
+"""JSON API for accounts: sign-up, log-in tokens, and the registration-mode setting.
 
 Sign-up and log-in count in the same per-address buckets as the web forms
 (fedi/core/ratelimit.py), so the API is no way around their limits.
@@ -17,9 +17,12 @@ from fedi.core.context import Context
 from fedi.core.errors import NotFound, TooManyRequests
 from fedi.core.ratelimit import RATE_LIMITED_MESSAGE, rate_wait
 from fedi.forum import accounts as service
+from fedi.forum import terms
+from fedi.forum.confirmation import shown_status
 from fedi.routes import auth
 from fedi.routes.api_accounts_spec import OPENAPI_PATHS as OPENAPI_PATHS  # the spec
 from fedi.routes.api_common import (
+    optional_bool,
     optional_str,
     page_request,
     page_response,
@@ -47,7 +50,7 @@ def public_view(account: Account) -> dict[str, Any]:
         "ap_id": account.ap_id,
         "url": account.url or account.ap_id,
         "role": account.role,
-        "status": account.status,
+        "status": shown_status(account),  # "unconfirmed" until the address is confirmed
         "created_at": account.created_at.isoformat(),
     }
 
@@ -87,17 +90,14 @@ async def create_account(request: Request) -> JSONResponse:
     email = require_str(body, "email", max_len=_TEXT_MAX)
     password = require_str(body, "password", max_len=_TEXT_MAX, strip=False)
     display_name = optional_str(body, "display_name", max_len=_TEXT_MAX)
+    accept = optional_bool(body, "accept_terms", default=False)
     async with _ctx(request).pool.acquire() as conn:
-        account = await service.register(
-            conn, _ctx(request), username=username, email=email, password=password,
-            display_name=display_name,
+        # fedi.forum.accounts.register, after the current terms were accepted (400 without).
+        account = await terms.register(
+            conn, _ctx(request), accept_terms=accept is True, username=username, email=email,
+            password=password, display_name=display_name,
         )
     return JSONResponse(public_view(account), status_code=201)
-
-
-async def me(request: Request) -> JSONResponse:
-    account = await auth.require_account(request)
-    return JSONResponse(owner_view(account))
 
 
 async def log_in(request: Request) -> JSONResponse:
@@ -161,7 +161,7 @@ async def registration_setting(request: Request) -> JSONResponse:
 
 routes = [
     Route("/api/v1/accounts", create_account, methods=["POST"]),
-    Route("/api/v1/me", me, methods=["GET"]),
+    # /api/v1/me (GET, PATCH) and its settings: api_me.py.
     Route("/api/v1/auth/token", log_in, methods=["POST"]),
     Route("/api/v1/auth/token", revoke_current_token, methods=["DELETE"]),
     Route("/api/v1/auth/tokens", list_tokens, methods=["GET"]),

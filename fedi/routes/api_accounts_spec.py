@@ -12,18 +12,19 @@ OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/accounts": {"post": operation(
         "signUp", "Sign up", "accounts", body="SignUpRequest",
         description="Creates an account and its Person actor. Under the `approval` "
-                    "registration mode the account is `pending` until approved.",
+                    "registration mode the account is `pending` until approved. "
+                    "`accept_terms` must be true: it records that the person accepted the "
+                    "current terms of use and privacy policy (`GET /api/v1/terms`).",
         responses={
             "201": ok("the new account", "Account"),
+            "400": "`accept_terms` is not true (`terms_not_accepted`), or the body is "
+                   "not a JSON object (`invalid_json`)",
             "403": "registrations are closed (`registrations_closed`)",
             "409": "username or e-mail address taken (`field` says which)",
             "422": "a field is invalid (`validation_failed`, `field`)",
             "429": shared("RateLimited"),
         })},
-    "/api/v1/me": {"get": operation(
-        "getMe", "The calling account, with its e-mail address", "accounts", auth=True,
-        responses={"200": ok("the account", "OwnAccount"),
-                   "403": "the account is pending or suspended"})},
+    # GET/PATCH /api/v1/me: api_me_spec.py.
     "/api/v1/auth/token": {
         "post": operation(
             "logIn", "Log in: exchange username and password for an API token", "auth",

@@ -14,6 +14,7 @@ from typing import Any
 from fedi.forum import accounts as account_service
 from fedi.forum import groups as group_service
 from fedi.forum import posts as post_service
+from fedi.forum import profiles as profile_service
 from fedi.forum.staff import REASON_MAX
 
 Schema = dict[str, Any]
@@ -66,8 +67,10 @@ OPT_STR: Schema = {"type": ["string", "null"]}
 OPT_INT: Schema = {"type": ["integer", "null"]}
 OPT_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
 HANDLE: Schema = {"type": ["string", "null"], "description": "an actor's handle, name@host"}
+# "unconfirmed": active, but the e-mail address is not confirmed yet (forum/confirmation.py).
 ACCOUNT_STATUS: Schema = {"type": "string",
-                          "enum": ["active", "pending", "rejected", "suspended"]}
+                          "enum": ["active", "unconfirmed", "pending", "rejected",
+                                   "suspended"]}
 ROLE: Schema = {"type": "string", "enum": ["admin", "user"]}
 REASON: Schema = {"type": "string", "maxLength": REASON_MAX,
                   "description": "why, for the moderation log"}
@@ -106,14 +109,27 @@ def shared(name: str) -> Schema:
 
 # --- accounts and tokens (fedi/routes/api_accounts.py) ---------------------------------------
 
+define("OfficialPosition", obj({
+    "position": {**STR, "description": "the office the account speaks in"},
+}, description="An official account's badge (fedi/forum/officials.py)."))
 _ACCOUNT: dict[str, Schema] = {
     "id": INT, "username": STR, "display_name": STR,
     "ap_id": {**URI, "description": "the Person actor's id"}, "url": URI, "role": ROLE,
     "status": ACCOUNT_STATUS, "created_at": TIME,
 }
 define("Account", obj(_ACCOUNT, description="What anyone may see of an account (public_view)."))
-define("OwnAccount", obj({**_ACCOUNT, "email": {"type": "string", "format": "email"}},
-                         description="The caller's own account, with its e-mail address."))
+define("OwnAccount", obj({
+    **_ACCOUNT, "email": {"type": "string", "format": "email"},
+    # The profile (fedi/forum/profiles.py, api_me.me_view).
+    "bio": {**STR, "description": "Markdown"},
+    "bio_html": {**STR, "description": "the bio rendered and sanitised"},
+    "organisation": STR, "municipality": STR,
+    "affiliation": {"type": ["string", "null"], "enum": [*profile_service.AFFILIATIONS, None],
+                    "description": "the capacity in which the person speaks"},
+    "language": {"type": ["string", "null"], "enum": ["de", "en", None],
+                 "description": "for pages and mails; null: the browser's"},
+    "official": nullable(ref("OfficialPosition")),
+}, description="The caller's own account, with its e-mail address and profile."))
 define("TokenCreated", obj({"token": {**STR, "description": "shown only this once"},
                             "token_id": INT}))
 define("Token", obj({
@@ -132,6 +148,9 @@ define("SignUpRequest", obj({
     "password": {"type": "string", "minLength": account_service.PASSWORD_MIN,
                  "maxLength": account_service.PASSWORD_MAX},
     "display_name": {"type": "string", "maxLength": account_service.DISPLAY_NAME_MAX},
+    "accept_terms": {"type": "boolean", "const": True,
+                     "description": "the current terms of use and privacy policy are "
+                                    "accepted (GET /api/v1/terms); required"},
 }, optional=["display_name"]))
 define("LogInRequest", obj({
     "username": STR, "password": STR,
@@ -145,6 +164,7 @@ define("Actor", obj({
     "ap_id": URI, "handle": {**STR, "description": "name@host"}, "username": STR,
     "domain": STR, "display_name": STR, "url": URI, "local": BOOL,
     "type": {**STR, "description": "ActivityStreams actor type: Person, Group, Service ..."},
+    "official": nullable(ref("OfficialPosition")),
 }, description="A person or group, local or remote (actor_view)."))
 _GROUP_REF: dict[str, Schema] = {
     "name": STR, "handle": STR, "title": STR,

@@ -14,9 +14,14 @@ from fedi import __version__
 from fedi.routes import (
     api_accounts_spec,
     api_admin_groups_spec,
+    api_admin_officials,
     api_admin_spec,
+    api_auth_mail_spec,
     api_forum_spec,
+    api_me_spec,
     api_modlog_spec,
+    api_privacy_spec,
+    api_terms_spec,
 )
 from fedi.routes.api_schemas import components, ok, operation
 
@@ -39,7 +44,8 @@ OPENAPI_PATHS: dict[str, Any] = {
 
 def api_modules() -> list[ModuleType]:
     return [api_accounts_spec, api_forum_spec, api_admin_groups_spec, api_admin_spec,
-            api_modlog_spec]
+            api_auth_mail_spec, api_modlog_spec, api_me_spec, api_terms_spec, api_privacy_spec,
+            api_admin_officials]
 
 
 def build_document(base_url: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from fedi.core.actors import check_name
 from fedi.core.errors import AppError, TooManyRequests, ValidationFailed
 from fedi.core.i18n import LANGUAGES
 from fedi.core.ratelimit import RateLimiter
-from fedi.forum import accounts
+from fedi.forum import accounts, terms
 from fedi.web.common import ctx_of, field_errors, read_form, text, web_endpoint
 from fedi.web.messages import N_
 from fedi.web.render import LANG_COOKIE, page, redirect, safe_next
@@ -24,11 +24,18 @@ from fedi.web.session import current_viewer, end_session, start_session
 
 LOGIN_LIMIT = (10, 300.0)     # attempts per window (seconds) and address
 SIGNUP_LIMIT = (5, 3600.0)
+RESET_LIMIT = (10, 3600.0)  # reset requests per client address
+RESET_EMAIL_LIMIT = (3, 3600.0)  # reset mails per e-mail address
+RESEND_LIMIT = (3, 3600.0)  # confirmation mails sent again, per account
 LANG_COOKIE_AGE = 365 * 24 * 3600
 
 
 def default_limits() -> dict[str, RateLimiter]:
-    return {"login": RateLimiter(*LOGIN_LIMIT), "signup": RateLimiter(*SIGNUP_LIMIT)}
+    return {"login": RateLimiter(*LOGIN_LIMIT), "signup": RateLimiter(*SIGNUP_LIMIT),
+            # fedi/routes/api_auth_mail.py and fedi/web/email_pages.py (issue 13)
+            "password_reset": RateLimiter(*RESET_LIMIT),
+            "password_reset_email": RateLimiter(*RESET_EMAIL_LIMIT),
+            "confirm_resend": RateLimiter(*RESEND_LIMIT)}
 
 
 def _rate_wait(request: Request, action: str) -> float | None:
@@ -51,12 +58,14 @@ async def _rate_limited(request: Request, template: str, wait: float,
 
 _SIGNUP_FIELDS = ("username", "display_name", "email", "reason")
 PASSWORDS_DIFFER = N_("The two passwords are not the same.")
+TERMS_REQUIRED = N_("Please accept the terms of use and the privacy policy.")
 
 
 async def signup_errors(request: Request, values: dict[str, str], password: str,
-                        confirmation: str) -> dict[str, str]:
+                        confirmation: str, accepted: bool = True) -> dict[str, str]:
     """Every field's error at once (the service stops at the first): its own checks of
-    name, address, password and display name, and the web form's repeated password."""
+    name, address, password and display name, the web form's repeated password and the
+    box that accepts the terms."""
     known = {"username": values["username"].strip().lower(), "email": values["email"].strip()}
     checks: list[Callable[[], object]] = [
         lambda: check_name(values["username"]),
@@ -77,6 +86,9 @@ async def signup_errors(request: Request, values: dict[str, str], password: str,
     if password != confirmation:
         errors.update(field_errors(request, ValidationFailed(PASSWORDS_DIFFER,
                                                              field="password_confirm")))
+    if not accepted:
+        errors.update(field_errors(request, ValidationFailed(TERMS_REQUIRED,
+                                                             field="accept_terms")))
     return errors
 
 
@@ -99,15 +111,17 @@ async def signup(request: Request) -> Response:
             return await _rate_limited(request, "signup.html", wait,
                                        {"mode": mode, "values": values})
         password = text(form, "password")
+        accepted = text(form, "accept_terms") == "yes"
         errors = (await signup_errors(request, values, password,
-                                      text(form, "password_confirm"))
+                                      text(form, "password_confirm"), accepted)
                   if mode != "closed" else {})
         if errors:
             return await page(request, "signup.html", {
                 "mode": mode, "values": values, "errors": errors}, status=422)
         try:
-            account = await accounts.register(
-                conn, ctx, username=values["username"], email=values["email"],
+            account = await terms.register(
+                conn, ctx, accept_terms=accepted, username=values["username"],
+                email=values["email"],
                 password=password, display_name=values["display_name"],
                 reason=values["reason"] or None,
             )
@@ -117,7 +131,8 @@ async def signup(request: Request) -> Response:
             }, status=exc.status)
     if account.status != "active":
         return redirect(request, "/", flash="pending")
-    response = redirect(request, "/", flash="signed_up")
+    # The page that says a confirmation mail is on its way (and can send it again).
+    response = redirect(request, "/confirm", flash="signed_up")
     await start_session(request, response, account)
     return response
 
@@ -150,6 +165,12 @@ async def login(request: Request) -> Response:
         }, status=exc.status)
     response = redirect(request, next_path, flash="logged_in")
     await start_session(request, response, account)
+    if account.locale in LANGUAGES:
+        # The language chosen in the settings (fedi/web/settings_pages.py) follows the
+        # person to every browser they log in with.
+        response.set_cookie(LANG_COOKIE, account.locale, max_age=LANG_COOKIE_AGE,
+                            httponly=True, secure=ctx.settings.https, samesite="lax",
+                            path="/")
     return response
 
 

@@ -16,7 +16,7 @@ from fedi.core.context import Context
 from fedi.core.errors import AppError, Forbidden, NotFound
 from fedi.forum.policy import Refusal
 from fedi.forum.staff import Staff, require_moderator
-from fedi.routes.negotiation import request_wants_activitypub
+from fedi.routes.negotiation import HtmlPage, request_wants_activitypub
 from fedi.web.render import current_path, language, page, redirect, translate
 from fedi.web.session import Viewer, assume_anonymous, check_csrf, current_viewer
 
@@ -177,3 +177,16 @@ async def unavailable_page(request: Request, *, headers: dict[str, str] | None =
     """503 for browsers while the database cannot be reached: a page that needs none."""
     assume_anonymous(request)
     return await page(request, "unavailable.html", status=503, headers=headers)
+
+
+def row_page(render: HtmlPage) -> HtmlPage:
+    """A page renderer whose errors become pages: the renderers of ``HTML_PAGES`` run
+    inside the ActivityPub module's routes, which answer clients, not people."""
+
+    async def wrapped(request: Request, row: Any) -> Response:
+        try:
+            return await render(request, row)
+        except AppError as exc:
+            return await error_page(request, exc)
+
+    return wrapped

@@ -78,6 +78,18 @@ SERVICE_MESSAGES = (
     N_("reason must be text"),
     N_("reason must not contain NUL characters"),
     N_("actor must be a handle name@host or an actor URL"),
+    # fedi.forum.erasure, fedi.routes.api_privacy
+    N_("The password is wrong: the account was not deleted."),
+    N_("password is required to delete the account"),
+    N_("You have asked for several exports within the hour: please wait a while."),
+    N_("keep_posts must be true or false"),
+    N_("administrators delete their own account with DELETE /api/v1/me, which asks for "
+       "the password"),
+    # fedi.forum.terms (the admin form and the page that asks to accept a new version)
+    N_("text must not contain NUL characters"),
+    N_("text must not be empty"),
+    N_("text must be at most 100000 characters"),
+    N_("another version was published at the same moment; please try again"),
 )
 
 # The sentence shown for a message nobody translated, by the answer's status.
@@ -106,6 +118,10 @@ _PATTERNS = (
     (re.compile(r"^username may contain only a-z, 0-9 and _, with \. or - inside "
                 r"\(got '(.*)'\)$"),
      N_("The user name may contain only a–z, 0–9 and _, with . or - inside (not %(value)s).")),
+    (re.compile(r"^the name '(.*)' belonged to a deleted account and cannot be used again: "
+                r"please choose another one$"),
+     N_("The name %(value)s belonged to a deleted account and cannot be used again: please "
+        "choose another one.")),
     (re.compile(r"^username '(.*)' is reserved$"),
      N_("The user name %(value)s is reserved.")),
     (re.compile(r"^no post (\d+)(?: here)?$"), N_("There is no post %(value)s.")),
@@ -150,6 +166,14 @@ _PATTERNS = (
     (re.compile(r"^no report (\d+)$"), N_("There is no report %(value)s.")),
     (re.compile(r"^no ban (\d+)$"), N_("There is no ban %(value)s.")),
     (re.compile(r"^no account '(.*)'$"), N_("There is no account %(value)s.")),
+    (re.compile(r"^kind must be one of (.*), got '.*'$"),
+     N_("This kind of document does not exist; there are: %(value)s.")),
+    (re.compile(r"^no version of (.*) is published$"),
+     N_("No version of %(value)s is published.")),
+    (re.compile(r"^version \S+ of \w+ is not the current one: read and accept version (\S+)$"),
+     N_("This version is not the current one: please read and accept version %(value)s.")),
+    (re.compile(r"^the text is the same as version (\S+)$"),
+     N_("The text is the same as version %(value)s.")),
 )
 
 

@@ -9,17 +9,16 @@ collections /groups/{name}/modlog and /groups/{name}/moderators get these pages 
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedi.core.errors import AppError, NotFound, ValidationFailed
+from fedi.core.errors import NotFound, ValidationFailed
 from fedi.forum import groups as group_service
 from fedi.forum.domains import moderation_settings
 from fedi.routes.negotiation import HtmlPage
-from fedi.web.common import ctx_of, error_page, int_param, web_endpoint
+from fedi.web.common import ctx_of, int_param, row_page, web_endpoint
 from fedi.web.messages import N_
 from fedi.web.pages import group_path
 from fedi.web.render import page
@@ -53,6 +52,9 @@ ACTION_LABELS = {
     "domain_disallow": N_("Domain no longer allowed"),
     "account_suspend": N_("Account suspended"),
     "account_unsuspend": N_("Account reinstated"),
+    "official_set": N_("Marked as an official account"),
+    "official_withdraw": N_("Official position withdrawn"),
+    "terms_publish": N_("Terms of use or privacy policy changed"),
 }
 
 
@@ -144,19 +146,7 @@ def group_modlog_url(group: Actor) -> str:
         {"group": group.handle})
 
 
-def _row_page(render: HtmlPage) -> HtmlPage:
-    """Errors as pages: these renderers run inside the ActivityPub module's routes."""
-
-    async def wrapped(request: Request, row: Any) -> Response:
-        try:
-            return await render(request, row)
-        except AppError as exc:
-            return await error_page(request, exc)
-
-    return wrapped
-
-
 HTML_PAGES: dict[str, HtmlPage] = {
-    "modlog": _row_page(modlog_page),
-    "moderators": _row_page(moderators_page),
+    "modlog": row_page(modlog_page),
+    "moderators": row_page(moderators_page),
 }

@@ -9,21 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from fedi.core.errors import AppError, Gone, NotFound
+from fedi.core.errors import Gone, NotFound
 from fedi.core.markup import html_to_text, render_markdown
 from fedi.forum import groups as group_service
-from fedi.forum import policy
+from fedi.forum import policy, profiles
 from fedi.forum.policy import Action
 from fedi.forum.staff import Staff
 from fedi.forum.views import actors_for
 from fedi.routes.negotiation import HtmlPage
-from fedi.web.common import ctx_of, error_page, may_moderate, refusal_of, web_endpoint
-from fedi.web.render import page
+from fedi.web.common import (
+    ctx_of,
+    may_moderate,
+    refusal_of,
+    row_page,
+    web_endpoint,
+)
+from fedi.web.render import language, page
 from fedi.web.session import current_viewer
 from storage import accounts as account_store
 from storage import actors as actor_store
@@ -233,8 +238,10 @@ async def user_page(request: Request, actor: Actor) -> Response:
     async with ctx.pool.acquire() as conn:
         hits = await post_store.visible_by_author(conn, actor.id)
         account = await account_store.by_actor(conn, actor.id)
+        fields = await profiles.shown_fields(conn, actor, language(request))
     return await page(request, "user.html", {
         "person": actor,
+        "fields": fields,
         "joined": account.created_at if account else actor.created_at,
         "hits": hits,
         "excerpt": excerpt,
@@ -265,20 +272,8 @@ async def search(request: Request) -> Response:
     })
 
 
-def _row_page(render: HtmlPage) -> HtmlPage:
-    """Errors of a renderer as pages (it runs inside the ActivityPub module's route)."""
-
-    async def wrapped(request: Request, row: Any) -> Response:
-        try:
-            return await render(request, row)
-        except AppError as exc:
-            return await error_page(request, exc)
-
-    return wrapped
-
-
 HTML_PAGES: dict[str, HtmlPage] = {
-    "post": _row_page(thread_page),
-    "group": _row_page(group_page),
-    "user": _row_page(user_page),
+    "post": row_page(thread_page),
+    "group": row_page(group_page),
+    "user": row_page(user_page),
 }

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from fedi.core import i18n
 from fedi.core.context import Context
 from fedi.core.markup import shift_headings
+from fedi.forum import terms
 from fedi.web.messages import translate_message
 from fedi.web.session import CSRF_FIELD, csrf_token, current_viewer, set_csrf_cookie
 
@@ -47,6 +48,11 @@ FLASH_KEYS = frozenset({
     "reported", "removed", "restored", "locked", "unlocked", "pinned", "unpinned", "banned",
     "unbanned", "assigned", "resolved", "domain_blocked", "domain_unblocked",
     "instance_reset", "approved", "rejected",
+    # terms (fedi/web/terms_pages.py)
+    "terms_accepted", "terms_published",
+    # settings (fedi/web/settings_pages.py)
+    "settings_saved", "password_changed", "logged_out_everywhere", "email_change_sent",
+    "email_changed",
 })
 
 
@@ -108,6 +114,11 @@ async def page(request: Request, template: str, context: dict[str, Any] | None =
     lang = language(request)
     viewer = await current_viewer(request)
     flash = request.cookies.get(FLASH_COOKIE)
+    terms_due = False
+    if viewer is not None:
+        # New terms to accept: a banner on every page says so (fedi/forum/terms.py).
+        async with _ctx(request).pool.acquire() as conn:
+            terms_due = bool(await terms.due(conn, viewer.account))
     values: dict[str, Any] = {
         "request": request,
         "viewer": viewer,
@@ -116,6 +127,7 @@ async def page(request: Request, template: str, context: dict[str, Any] | None =
         "here": current_path(request),
         "here_quoted": quote(current_path(request), safe=""),
         "flash": flash if flash in FLASH_KEYS else None,
+        "terms_due": terms_due,
     }
     values.update(context or {})
     body = environment(lang).get_template(template).render(values)

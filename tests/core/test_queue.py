@@ -33,7 +33,9 @@ from storage.actors import Actor
 from storage.backfills import BackfillState
 from storage.db import create_pool
 from storage.deliveries import DeliveryState
+from storage.erasure import ErasureState
 from storage.inbox import InboxState
+from storage.mail import MailState
 from tests.conftest import LiveServer, free_port, make_settings
 from tests.support.outages import Proxy
 from tests.support.receivers import Receiver
@@ -81,7 +83,8 @@ async def wait_for(condition: Callable[[], Awaitable[bool]], seconds: float = 20
 
 @pytest.mark.parametrize(("table", "states"), [
     ("deliveries", DeliveryState), ("inbox_activities", InboxState),
-    ("backfill_jobs", BackfillState),
+    ("backfill_jobs", BackfillState), ("mail_outbox", MailState),
+    ("account_erasures", ErasureState),
 ])
 async def test_each_queues_state_enum_equals_the_check_of_its_table(
     pool: asyncpg.Pool, table: str, states: type[StrEnum]

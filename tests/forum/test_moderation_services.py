@@ -360,7 +360,8 @@ async def test_parked_activities_accounts_groups_and_openapi(
     await call(app_client, "PUT", "/api/v1/admin/settings/registration", admin, 200,
                json={"mode": "approval"})
     r = await app_client.post("/api/v1/accounts", json={
-        "username": "neu", "email": "neu@example.org", "password": "correct horse battery"})
+        "username": "neu", "email": "neu@example.org", "password": "correct horse battery",
+        "accept_terms": True})
     assert r.status_code == 201, r.text
     pending = await call(app_client, "GET", "/api/v1/admin/accounts?status=pending", admin, 200)
     assert [a["username"] for a in pending["items"]] == ["neu"]

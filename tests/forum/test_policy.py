@@ -31,6 +31,7 @@ from storage import accounts as account_store
 from storage import actors as actor_store
 from storage import moderation as moderation_store
 from storage import posts as post_store
+from storage import terms as terms_store
 from storage.actors import Actor
 from storage.posts import Post
 from tests.support.constants import AS
@@ -89,6 +90,18 @@ async def _block_domain(w: World) -> None:
 async def _suspend(w: World) -> None:
     async with w.fed.ctx.pool.acquire() as conn:
         await account_store.set_account_status(conn, w.anna.account.id, "suspended")
+
+
+async def _unconfirm(w: World) -> None:
+    async with w.fed.ctx.pool.acquire() as conn:
+        await conn.execute("UPDATE accounts SET email_confirmed_at = NULL WHERE id = $1",
+                           w.anna.account.id)
+
+
+async def _new_terms(w: World) -> None:
+    async with w.fed.ctx.pool.acquire() as conn:
+        await terms_store.publish(conn, kind="terms", source="Neu", html="<p>Neu</p>",
+                                  created_by=None)
 
 
 async def _delete_group(w: World) -> None:
@@ -164,6 +177,14 @@ CASES = [
          "The instance {domain} is blocked here.", local=NO_DOMAIN),
     Case("account-suspended", _suspend, Action.START_THREAD, "account_suspended",
          "This account is suspended.", remote=NO_ACCOUNT, web_via_login=True),
+    Case("email-unconfirmed", _unconfirm, Action.REPLY, "email_unconfirmed",
+         "Please confirm your e-mail address first: open the link in the mail we sent you. "
+         "Until then you can read but not write.",
+         remote="a remote actor has no local e-mail address to confirm"),
+    Case("terms-not-accepted", _new_terms, Action.LIKE, "terms_not_accepted",
+         "The terms of use or the privacy policy have changed: please read and accept the "
+         "new version before you write again.",
+         remote="a remote actor accepts no terms here: its own server's apply"),
     Case("instance-ban", _ban_instance, Action.START_THREAD, "banned_instance",
          "You are banned from this instance."),
     Case("instance-ban-with-reason", _ban_instance_hetze, Action.LIKE, "banned_instance",
@@ -363,7 +384,8 @@ def test_the_table_covers_every_refusal_and_says_why_a_path_cannot_apply() -> No
     for case in CASES:
         assert case.local is None or case.remote is None, case.id  # one path at least
     assert [c.id for c in CASES if c.local] == ["domain-blocked"]
-    assert [c.id for c in CASES if c.remote] == ["account-suspended"]
+    assert [c.id for c in CASES if c.remote] == ["account-suspended", "email-unconfirmed",
+                                                 "terms-not-accepted"]
 
 
 # -- the rules one by one ------------------------------------------------------------------
@@ -646,11 +668,15 @@ SENTENCES = [
      "The instance social.example is blocked here."),
     (Refusal("account_suspended"), "This account is suspended."),
     (Refusal("account_inactive"), "This account cannot take part yet."),
+    (Refusal("email_unconfirmed"), "Please confirm your e-mail address first: open the link "
+     "in the mail we sent you. Until then you can read but not write."),
     (Refusal("banned_instance"), "You are banned from this instance."),
     (Refusal("banned_instance", {"reason": "Hetze"}),
      "You are banned from this instance. Reason: Hetze"),
     (Refusal("banned_group"), "You are banned from this group."),
     (Refusal("banned_group", {"reason": "Spam"}), "You are banned from this group. Reason: Spam"),
+    (Refusal("terms_not_accepted"), "The terms of use or the privacy policy have changed: "
+     "please read and accept the new version before you write again."),
     (Refusal("group_gone"), "This group no longer exists."),
     (Refusal("moderators_only"), "Only the moderators of this group may start threads in it."),
     (Refusal("thread_gone"), "This thread was deleted or removed."),

@@ -23,7 +23,7 @@ WRONG_FIELDS = json.dumps({
 BAD_BODIES = (WRONG_FIELDS, b"{not json", b"[" * 5000)
 BAD_QUERY = "?limit=0&cursor=%25%25%25&state=x&status=x&all=x"
 PATH_VALUES = {"id": "1", "domain": "Not A Domain", "name": "breitband",
-               "actor": "nobody@example.com", "token_id": "1"}
+               "actor": "nobody@example.com", "token_id": "1", "kind": "terms"}
 _PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 

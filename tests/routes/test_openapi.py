@@ -24,6 +24,7 @@ from fedi.routes import (
     api_admin_spec,
     api_forum_spec,
     api_modlog_spec,
+    api_terms_spec,
 )
 from fedi.routes.openapi import build_document
 from tests.support.helpers import User, make_group, make_user
@@ -130,7 +131,8 @@ def test_operations_name_their_schemas() -> None:
                 if status == "204":
                     assert content is None, where
                     continue
-                schema = content["application/json"]["schema"]
+                # JSON, or one named binary type (the data export's ZIP).
+                (schema,) = [c["schema"] for c in content.values()]
                 assert set(schema) == {"$ref"}, f"{where} {status}: not a named schema"
                 assert schema["$ref"].startswith("#/components/schemas/"), where
             else:
@@ -235,10 +237,13 @@ async def test_account_answers_match_the_document(app_client: httpx.AsyncClient,
     admin = await make_user(ctx, "chefin", admin=True)
     account = await api("POST", "/api/v1/accounts", status=201, json={
         "username": "jonas", "email": "jonas@example.org", "password": "correct horse battery",
-        "display_name": "Jonas"})
+        "display_name": "Jonas", "accept_terms": True})
     assert account["username"] == "jonas"
     await api("POST", "/api/v1/accounts", status=409, json={
-        "username": "jonas", "email": "j2@example.org", "password": "correct horse battery"})
+        "username": "jonas", "email": "j2@example.org", "password": "correct horse battery",
+        "accept_terms": True})
+    await api("POST", "/api/v1/accounts", status=400, json={
+        "username": "jonas2", "email": "j3@example.org", "password": "correct horse battery"})
     await api("POST", "/api/v1/accounts", status=400, content=b"{nope",
               headers={"Content-Type": "application/json"})
     await api("POST", "/api/v1/accounts", status=422, json={"username": "x"})
@@ -437,7 +442,7 @@ async def test_moderation_answers_match_the_document(app_client: httpx.AsyncClie
     for name in ("neu", "abgelehnt"):
         await api("POST", "/api/v1/accounts", status=201, json={
             "username": name, "email": f"{name}@example.org",
-            "password": "correct horse battery"})
+            "password": "correct horse battery", "accept_terms": True})
     await api("GET", "/api/v1/admin/accounts?status=pending", admin, status=200)
     await api("GET", "/api/v1/admin/accounts?status=kaputt", admin, status=422)
     await api("POST", "/api/v1/admin/accounts/neu/approve", admin, status=200)
@@ -461,3 +466,31 @@ async def test_moderation_answers_match_the_document(app_client: httpx.AsyncClie
     await api("GET", "/api/v1/admin/modlog", admin, status=200)
     await api("GET", "/api/v1/admin/modlog", mod, status=403)
     api.assert_covers(api_admin_spec, api_modlog_spec)
+
+
+async def test_terms_answers_match_the_document(app_client: httpx.AsyncClient,
+                                                ctx: Context) -> None:
+    api = Api(app_client)
+    admin = await make_user(ctx, "chefin", admin=True)
+    anna = await make_user(ctx, "anna")
+    await api("GET", "/api/v1/terms", status=200)
+    await api("GET", "/api/v1/terms", anna, status=200)
+    await api("GET", "/api/v1/admin/terms/terms", admin, status=200)
+    await api("GET", "/api/v1/admin/terms/agb", admin, status=422)
+    await api("GET", "/api/v1/admin/terms/terms", anna, status=403)
+    new = await api("PUT", "/api/v1/admin/terms/terms", admin, status=201,
+                    json={"text": "Neue **Regeln**"})
+    await api("PUT", "/api/v1/admin/terms/terms", admin, status=409,
+              json={"text": "Neue **Regeln**"})
+    await api("PUT", "/api/v1/admin/terms/terms", admin, status=422, json={"text": ""})
+    await api("GET", "/api/v1/admin/terms/terms", admin, status=200)
+    listed = await api("GET", "/api/v1/terms", anna, status=200)
+    assert listed["items"][0]["accepted"] is False
+    await api("POST", "/api/v1/terms/accept", anna, status=409,
+              json={"kind": "terms", "version": 1})
+    await api("POST", "/api/v1/terms/accept", anna, status=422,
+              json={"kind": "agb", "version": 1})
+    await api("POST", "/api/v1/terms/accept", anna, status=204,
+              json={"kind": "terms", "version": new["version"]})
+    await api("POST", "/api/v1/terms/accept", status=401, json={"kind": "terms", "version": 2})
+    api.assert_covers(api_terms_spec)

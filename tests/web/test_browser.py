@@ -149,6 +149,7 @@ async def test_a_citizen_signs_up_writes_and_reads_in_german_and_english(
     await page.fill("#f-email", "clara@example.org")
     await page.fill("#f-password", PASSWORD)
     await page.fill("#f-password_confirm", PASSWORD)
+    await page.check("#f-accept_terms")
     await main.get_by_role("button", name="Konto anlegen").click()
     await page.get_by_text("Willkommen! Dein Konto wurde angelegt").wait_for()
 
@@ -161,6 +162,20 @@ async def test_a_citizen_signs_up_writes_and_reads_in_german_and_english(
     await page.fill("#f-password", PASSWORD)
     await main.get_by_role("button", name="Anmelden").click()
     await page.get_by_text("Du bist angemeldet.").wait_for()
+
+    # Until the e-mail address is confirmed she may read but not write: she follows the
+    # link of the confirmation mail (queued in the mail outbox) and presses the button.
+    async with ctx.pool.acquire() as conn:
+        mail = await conn.fetchval("SELECT message FROM mail_outbox WHERE recipient = $1",
+                                   "clara@example.org")
+    text = mail.decode().replace("=\r\n", "")
+    token = text[text.index("/confirm/") + len("/confirm/"):].split()[0]
+    token = token.split("<")[0].split('"')[0]
+    await page.goto(f"{server.url}/confirm/{token}")
+    await checker.accessible("confirm-de")
+    await main.get_by_role("button", name="Bestätigen").click()
+    await page.get_by_text("Vielen Dank").first.wait_for()
+    await main.get_by_role("link", name="Zurück zur Startseite").click()
 
     # The group page, its copy button, and a new thread.
     await page.get_by_role("link", name="Breitbandausbau").first.click()

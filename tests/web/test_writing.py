@@ -17,7 +17,7 @@ from tests.web.conftest import PASSWORD, csrf_of, log_in, only_h1, post_form
 async def test_signup_logs_the_new_person_in(app_client: httpx.AsyncClient) -> None:
     response = await post_form(app_client, "/signup", "/signup", {
         "username": "clara", "display_name": "Clara Müller", "email": "clara@example.org",
-        "password": PASSWORD, "password_confirm": PASSWORD})
+        "password": PASSWORD, "password_confirm": PASSWORD, "accept_terms": "yes"})
     assert response.status_code == 303
     page = await app_client.get(response.headers["location"])
     assert "Willkommen!" in page.text
@@ -28,7 +28,7 @@ async def test_signup_errors_stay_next_to_the_field_with_the_input_kept(
         app_client: httpx.AsyncClient, alice: User) -> None:
     response = await post_form(app_client, "/signup", "/signup", {
         "username": "alice", "display_name": "Noch eine Alice", "email": "neu@example.org",
-        "password": PASSWORD, "password_confirm": PASSWORD})
+        "password": PASSWORD, "password_confirm": PASSWORD, "accept_terms": "yes"})
     assert response.status_code == 409
     text = response.text
     assert 'id="f-username-error"' in text and "Der Name alice ist schon vergeben." in text
@@ -54,7 +54,7 @@ async def test_signup_in_approval_mode_waits(app_client: httpx.AsyncClient,
     assert 'name="reason"' in page.text
     response = await post_form(app_client, "/signup", "/signup", {
         "username": "erik", "email": "erik@example.org", "password": PASSWORD,
-        "password_confirm": PASSWORD, "reason": "Ich wohne hier."})
+        "password_confirm": PASSWORD, "reason": "Ich wohne hier.", "accept_terms": "yes"})
     assert response.status_code == 303
     assert "demisa_session" not in app_client.cookies
     page = await app_client.get("/")
