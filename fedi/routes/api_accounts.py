@@ -21,6 +21,7 @@ from fedi.forum import terms
 from fedi.forum.confirmation import shown_status
 from fedi.routes import auth
 from fedi.routes.api_accounts_spec import OPENAPI_PATHS as OPENAPI_PATHS  # the spec
+from fedi.routes.api_admin_common import mode_setting
 from fedi.routes.api_common import (
     optional_bool,
     optional_str,
@@ -147,16 +148,8 @@ async def revoke_token(request: Request) -> Response:
 
 
 async def registration_setting(request: Request) -> JSONResponse:
-    await auth.require_admin(request)
-    wanted: str | None = None
-    if request.method == "PUT":
-        wanted = require_str(await read_json(request), "mode", max_len=_TEXT_MAX)
-    async with _ctx(request).pool.acquire() as conn:
-        if wanted is not None:
-            mode = await service.set_registration_mode(conn, wanted)
-        else:
-            mode = await service.get_registration_mode(conn)
-    return JSONResponse({"mode": mode})
+    return await mode_setting(request, read=service.get_registration_mode,
+                              write=service.set_registration_mode)
 
 
 routes = [

@@ -9,14 +9,15 @@ that use it); the gates here only refuse early, so that a caller without the rol
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from fedi.core.context import Context
 from fedi.forum.staff import Staff, may_moderate_something, require_admin, staff_of
-from fedi.routes.api_common import read_json
+from fedi.routes.api_common import read_json, require_str
 from fedi.routes.api_schemas import Schema, operation, path_param
 from fedi.routes.auth import require_account
 from storage import actors as actor_store
@@ -101,3 +102,16 @@ def admin_op(operation_id: str, summary: str, *, ok_: Schema, status: str = "200
     return operation(operation_id, summary, "moderation", auth=True, body=body,
                      body_required=body_required, params=params or (),
                      responses={status: ok_, **{code: descriptions[code] for code in errors}})
+
+
+async def mode_setting(request: Request, *, read: Callable[[Any], Awaitable[str]],
+                       write: Callable[[Any, str], Awaitable[str]]) -> JSONResponse:
+    """GET or PUT ``{"mode"}`` of an instance setting that is one of a few modes (the
+    registration mode, the e-mail confirmation): admins only, checked first."""
+    await admin(request)
+    wanted: str | None = None
+    if request.method == "PUT":
+        wanted = require_str(await read_json(request), "mode", max_len=64)
+    async with ctx_of(request).pool.acquire() as conn:
+        mode = await (write(conn, wanted) if wanted is not None else read(conn))
+    return JSONResponse({"mode": mode})

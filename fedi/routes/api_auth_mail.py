@@ -20,6 +20,7 @@ from fedi.core.errors import TooManyRequests
 from fedi.core.ratelimit import RATE_LIMITED_MESSAGE, Limiter, rate_wait
 from fedi.forum import confirmation, officials, password_reset
 from fedi.routes import auth
+from fedi.routes.api_admin_common import mode_setting
 from fedi.routes.api_auth_mail_spec import OPENAPI_PATHS as OPENAPI_PATHS  # the spec
 from fedi.routes.api_common import read_json, require_str
 
@@ -88,16 +89,8 @@ async def confirm_reset(request: Request) -> Response:
 
 
 async def confirmation_setting(request: Request) -> JSONResponse:
-    await auth.require_admin(request)
-    wanted: str | None = None
-    if request.method == "PUT":
-        wanted = require_str(await read_json(request), "mode", max_len=_TEXT_MAX)
-    async with _ctx(request).pool.acquire() as conn:
-        if wanted is not None:
-            mode = await confirmation.set_confirmation_mode(conn, wanted)
-        else:
-            mode = await confirmation.confirmation_mode(conn)
-    return JSONResponse({"mode": mode})
+    return await mode_setting(request, read=confirmation.confirmation_mode,
+                              write=confirmation.set_confirmation_mode)
 
 
 routes = [
