@@ -18,6 +18,7 @@ from typing import Any
 from fedi.core import i18n
 from fedi.core.context import Context
 from fedi.core.errors import Forbidden, ValidationFailed
+from fedi.core.mail import mail_language
 from fedi.core.markup import render_markdown, sanitize_html
 from fedi.core.outbox import enqueue_activity, new_activity_id
 from fedi.federation.documents import PUBLIC, activity, actor_document, property_value
@@ -94,8 +95,8 @@ class OwnProfile:
 
 def account_language(account: Account) -> str:
     """The language to write to this person in (mails, pages): theirs when they chose
-    one, else the instance's default."""
-    return account.locale if account.locale in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
+    one, else the instance's default (the same rule the mails follow)."""
+    return mail_language(account)
 
 
 def affiliation_label(affiliation: str | None, lang: str) -> str:
