@@ -41,13 +41,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
-    from fedi.core.runtime import database, migrate_database, setup_logging
+    from fedi.core.runtime import database, migrate_database, setup_logging, wait_for_database
     from fedi.worker import run_worker_process
 
     setup_logging(settings)
     with database(settings) as dsn:
-        asyncio.run(migrate_database(dsn))
         try:
+            # Started while PostgreSQL is down or restarting: wait for it, do not exit.
+            asyncio.run(wait_for_database(dsn))
+            asyncio.run(migrate_database(dsn))
             asyncio.run(run_worker_process(settings, dsn, concurrency=args.concurrency))
         except KeyboardInterrupt:
             pass

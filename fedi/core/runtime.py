@@ -6,6 +6,7 @@ on, and what counts as "the database cannot be reached". Imports nothing above i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import types
@@ -21,6 +22,8 @@ from fedi.core.context import Context
 from storage import start_embedded
 from storage.db import connect, create_pool
 from storage.migrate import migrate
+
+log = logging.getLogger("fedi.runtime")
 
 # Errors that say the database cannot be reached (down, restarting, refusing more
 # connections, a connection lost midway) rather than that a statement was wrong.
@@ -109,3 +112,28 @@ async def migrate_database(dsn: str) -> list[int]:
         return await migrate(conn)
     finally:
         await conn.close()
+
+
+async def wait_for_database(dsn: str, *, stop: asyncio.Event | None = None,
+                            first_delay: float = 0.5, max_delay: float = 10.0) -> bool:
+    """Wait until the database answers (a process started while PostgreSQL is down or
+    restarting waits for it instead of exiting). False when ``stop`` was set first."""
+    delay = first_delay
+    while True:
+        try:
+            conn = await connect(dsn)
+        except Exception as exc:
+            if not database_unavailable(exc) and not isinstance(exc, OSError):
+                raise
+            log.warning("database unreachable (%s): trying again in %.1f s", exc, delay)
+        else:
+            await conn.close()
+            return True
+        if stop is None:
+            await asyncio.sleep(delay)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            if stop.is_set():
+                return False
+        delay = min(delay * 2, max_delay)

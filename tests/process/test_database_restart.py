@@ -12,6 +12,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -169,3 +170,38 @@ async def test_serve_and_worker_deliver_again_after_postgres_restarts(
     assert receiver.unsigned == 0
     for log in logs:  # both noticed that their LISTEN connection died and made a new one
         assert "listening again" in log.read_text(), log.read_text()[-3000:]
+
+
+async def test_a_worker_started_while_postgres_is_down_waits_for_it(
+        postgres: OwnPostgres, database: str, tmp_path: Path) -> None:
+    """``fedi worker`` started while PostgreSQL is down (a host rebooting, a database
+    restarting) waits for it instead of exiting, then runs: it registers in the queue
+    workers' table once the server is back."""
+    postgres.crash()
+    log = tmp_path / "worker.log"
+    worker = await _spawn(["worker", "--concurrency", "1"], _env(database, free_port()), log)
+    try:
+        async def waiting() -> bool:
+            assert worker.returncode is None, log.read_text()[-3000:]
+            return "database unreachable" in log.read_text()
+
+        await _until("the worker says it waits", waiting, [log])
+        await asyncio.sleep(1)
+        assert worker.returncode is None, log.read_text()[-3000:]  # still there, waiting
+        postgres.start()
+
+        async def registered() -> bool:
+            assert worker.returncode is None, log.read_text()[-3000:]
+            try:
+                conn = await asyncpg.connect(database)
+            except (OSError, asyncpg.PostgresError):
+                return False
+            try:
+                return bool(await conn.fetchval("SELECT count(*) FROM queue_workers"))
+            finally:
+                await conn.close()
+
+        await _until("the worker runs once PostgreSQL is back", registered, [log])
+        assert await _stop(worker, signal.SIGTERM) == 0, log.read_text()[-3000:]
+    finally:
+        await _stop(worker, signal.SIGKILL)
