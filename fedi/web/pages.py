@@ -112,10 +112,13 @@ async def group_page(request: Request, group: Actor) -> Response:
         details = await group_store.get(conn, group.id)
         follow = (await follow_store.get(conn, viewer.actor.id, group.id)
                   if viewer is not None else None)
-        post_refusal = None
+        post_refusal = follow_refusal = None
         if viewer is not None:  # the rules the new-thread form and the service apply
             post_refusal = refusal_of(request, await policy.refusal(
                 conn, Action.START_THREAD, viewer.actor, group=group))
+            if follow is None:  # leaving is always possible; joining asks the policy
+                follow_refusal = refusal_of(request, await policy.refusal(
+                    conn, Action.FOLLOW, viewer.actor, group=group))
         may_post = viewer is not None and post_refusal is None
         moderators = await group_store.moderators(conn, group.id)
     next_after = None
@@ -135,6 +138,7 @@ async def group_page(request: Request, group: Actor) -> Response:
         "follow": follow,
         "may_post": may_post,
         "post_refusal": post_refusal,
+        "follow_refusal": follow_refusal,
         "first_page": before is None,
         "next_after": next_after,
         "moderators": moderators,

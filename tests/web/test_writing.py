@@ -363,6 +363,14 @@ async def test_banned_people_get_no_reply_or_new_thread_form(
         assert "<textarea" not in form.text and "gesperrt" in form.text
     group_page = await app_client.get("/groups/breitband")
     assert 'href="/groups/breitband/new"' not in group_page.text
+    # No Follow button either (the policy refuses following too), and the page says why.
+    assert 'name="action" value="follow"' not in group_page.text
+    assert "Sie sind in dieser Gruppe gesperrt. Grund: Spam" in group_page.text
+    # Someone not banned gets both.
+    await log_in(app_client, "alice")
+    group_page = await app_client.get("/groups/breitband")
+    assert 'name="action" value="follow"' in group_page.text
+    assert 'href="/groups/breitband/new"' in group_page.text
 
 
 async def test_a_refusal_is_shown_as_a_refusal_not_as_an_input_error(
