@@ -56,7 +56,8 @@ INBOX = QueueTable("inbox_activities", "inbox")
 BACKFILLS = QueueTable("backfill_jobs", "backfill")
 MAIL = QueueTable("mail_outbox", "mail")  # since migration 0007
 ERASURES = QueueTable("account_erasures", "account_erasures")  # since migration 0009
-TABLES = (DELIVERIES, INBOX, BACKFILLS, MAIL, ERASURES)
+NOTIFICATION_EVENTS = QueueTable("notification_events", "notification_events")  # 0011
+TABLES = (DELIVERIES, INBOX, BACKFILLS, MAIL, ERASURES, NOTIFICATION_EVENTS)
 
 # The assignment an outcome statement adds to its own: the claim is over.
 FINISHED = "claimed_by = NULL"
