@@ -25,6 +25,7 @@ from fedi.core.runtime import (
     user_agent,
 )
 from fedi.forum.bans import start_ban_expiry
+from fedi.forum.events_mail import start_event_reminders
 from fedi.routes import activitypub as activitypub_routes
 from fedi.routes import (
     api_accounts,
@@ -37,16 +38,21 @@ from fedi.routes import (
     api_admin_posts,
     api_admin_reports,
     api_admin_settings,
+    api_answers,
     api_auth_mail,
+    api_events,
     api_forum,
     api_me,
     api_modlog,
+    api_notifications,
     api_privacy,
+    api_search,
     api_terms,
     health,
     openapi,
     wellknown,
 )
+from fedi.routes import events as event_routes
 from fedi.routes import inbox as inbox_routes
 from fedi.worker import start_workers as start_worker_tasks
 
@@ -72,6 +78,10 @@ def collect_routes() -> list[Any]:
         *api_me.routes,
         *api_privacy.routes,
         *api_forum.routes,
+        *api_events.routes,
+        *api_notifications.routes,
+        *api_answers.routes,
+        *api_search.routes,
         *api_admin_groups.routes,
         *api_admin_posts.routes,
         *api_admin_bans.routes,
@@ -86,6 +96,7 @@ def collect_routes() -> list[Any]:
         *wellknown.routes,
         *inbox_routes.routes,
         *activitypub_routes.routes,
+        *event_routes.routes,
         *web.routes,
     ]
 
@@ -128,7 +139,7 @@ def create_app(settings: Settings, dsn: str, *, run_workers: bool | None = None)
     )
     app.state.settings = settings
     # Features append ``async def hook(ctx, run_workers) -> stopper | None`` here.
-    app.state.startup_hooks = [start_worker_tasks, start_ban_expiry]
+    app.state.startup_hooks = [start_worker_tasks, start_ban_expiry, start_event_reminders]
     web.install(app)  # page renderers for the shared URLs, limiters, HTML errors
     return app
 

@@ -94,10 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Apply pending database migrations and exit.")
     mig.set_defaults(handler=_migrate)
 
-    from fedi import cli_admin, cli_tools
+    from fedi import cli_admin, cli_notifications, cli_tools
 
     cli_admin.register(sub)
     cli_tools.register(sub)
+    cli_notifications.register(sub)
     return parser
 
 

@@ -28,6 +28,9 @@ from fedi.core.queue import (
 from fedi.core.runtime import process_context
 from fedi.federation.delivery_queue import Clock, DeliveryQueue, utc_now
 from fedi.forum.erasure import ErasureQueue
+from fedi.forum.events_mail import start_event_reminders
+from fedi.forum.notification_mail_queue import NotificationMailQueue
+from fedi.forum.notify_queue import NotificationQueue
 from fedi.inbound.backfill import BackfillQueue
 from fedi.inbound.queue import InboundQueue
 
@@ -36,13 +39,19 @@ __all__ = ["Worker", "build_queues", "run_once", "run_worker_process", "start_wo
 log = logging.getLogger("fedi.worker")
 
 
-def build_queues(ctx: Context, *, clock: Clock = utc_now) -> list[LeasedQueue]:
+def build_queues(ctx: Context, *, clock: Clock = utc_now,
+                 schedules: bool = False) -> list[LeasedQueue]:
     """Every queue a worker runs: inbound activities, outbound deliveries, the
-    backfills of remote groups and outgoing e-mail."""
+    backfills of remote groups and outgoing e-mail. ``schedules``: a long-running worker
+    also keeps the periodic jobs (the notification digests) going."""
     return [InboundQueue(ctx, clock=clock), DeliveryQueue(ctx, clock=clock),
             BackfillQueue(ctx, clock=clock), MailQueue(ctx, clock=clock),
             # Drops an erased account's private keys once its Deletes are delivered.
-            ErasureQueue(ctx, clock=clock)]
+            ErasureQueue(ctx, clock=clock),
+            # Turns notification_events into notifications (issue 14).
+            NotificationQueue(ctx, clock=clock),
+            # Notification e-mail: grouped immediate mails and the digest scheduler.
+            NotificationMailQueue(ctx, clock=clock, schedule_digests=schedules)]
 
 
 async def run_once(
@@ -72,7 +81,8 @@ async def start_workers(ctx: Context, run_workers: bool) -> RunningWorker | None
     """Startup hook of the app: run the queues in this process unless told not to."""
     if not run_workers or ctx.settings.workers < 1:
         return None
-    worker = Worker(ctx.pool, build_queues(ctx), concurrency=ctx.settings.workers)
+    worker = Worker(ctx.pool, build_queues(ctx, schedules=True),
+                    concurrency=ctx.settings.workers)
     await worker.start()
     log.info("workers running in process (concurrency %d)", ctx.settings.workers)
     return RunningWorker(worker)
@@ -89,11 +99,15 @@ async def run_worker_process(settings: Settings, dsn: str, *, concurrency: int |
         # One connection per job, plus LISTEN, the heartbeat and a claim.
         async with process_context(settings, dsn, pool_size=min(slots, 20) + 4,
                                    http_connections=max(100, slots)) as ctx:
-            worker = Worker(ctx.pool, build_queues(ctx), concurrency=slots)
+            worker = Worker(ctx.pool, build_queues(ctx, schedules=True), concurrency=slots)
             await worker.start()
+            # The day-before event reminders (fedi serve runs them as a startup hook).
+            stop_reminders = await start_event_reminders(ctx, True)
             log.info("worker running (concurrency %d)", slots)
             await stop.wait()
             log.info("stopping: finishing in-flight jobs")
+            if stop_reminders is not None:
+                await stop_reminders()
             await worker.stop()
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -119,6 +119,13 @@ async def wipe_account(conn: Any, *, account_id: int, actor_id: int, email: str)
     await conn.execute("UPDATE reports SET reporter_id = NULL WHERE reporter_id = $1",
                        actor_id)
     await conn.execute("DELETE FROM group_moderators WHERE actor_id = $1", actor_id)
+    # Event registrations carry a message to the organisers (migration 0016); the
+    # counts of the events are recounted.
+    await conn.execute(
+        "WITH gone AS (DELETE FROM event_participants WHERE actor_id = $1 RETURNING event_id)"
+        " UPDATE events e SET participant_count = (SELECT count(*) FROM event_participants p"
+        " WHERE p.event_id = e.id AND p.state = 'accepted' AND p.actor_id <> $1)"
+        " WHERE e.id IN (SELECT event_id FROM gone)", actor_id)
     # Sent activities carry the profile (Update of the Person), likes and follows; the
     # Deletes being sent now are kept until delivered (drop_spent_activities).
     await conn.execute(

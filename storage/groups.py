@@ -17,6 +17,8 @@ class Group:
     rules_source: str
     language: str | None
     created_at: datetime
+    # New threads are questions or discussions (migration 0014).
+    default_kind: str = "question"
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ async def get(conn: Any, actor_id: int) -> Group | None:
 
 
 async def update(conn: Any, actor_id: int, **values: Any) -> None:
-    allowed = {"summary_source", "rules_source", "language"}
+    allowed = {"summary_source", "rules_source", "language", "default_kind"}
     if not values:
         return
     if set(values) - allowed:

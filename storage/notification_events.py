@@ -18,14 +18,43 @@ Kinds and their payloads (ids only; the worker reads the rows):
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from storage import queue
+from storage.queue import FINISHED
+from storage.rows import to_row
 
 TABLE = queue.NOTIFICATION_EVENTS
 CHANNEL = TABLE.channel
 
-__all__ = ["CHANNEL", "TABLE", "enqueue_event"]
+__all__ = ["CHANNEL", "TABLE", "EventState", "NotificationEvent", "claim", "enqueue_event",
+           "mark_done", "mark_failed", "reschedule"]
+
+
+class EventState(StrEnum):
+    """The CHECK on ``notification_events.state``."""
+
+    QUEUED = "queued"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class NotificationEvent:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    claimed_by: uuid.UUID | None
+    created_at: datetime
+    finished_at: datetime | None
 
 
 async def enqueue_event(conn: Any, kind: str, payload: dict[str, Any]) -> int:
@@ -35,3 +64,27 @@ async def enqueue_event(conn: Any, kind: str, payload: dict[str, Any]) -> int:
         kind, payload)
     await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
     return event_id
+
+
+async def claim(conn: Any, *, worker: uuid.UUID, now: datetime, limit: int,
+                lease: timedelta) -> list[NotificationEvent]:
+    rows = await queue.claim(conn, TABLE, worker=worker, now=now, limit=limit, lease=lease)
+    return [to_row(NotificationEvent, r) for r in rows]
+
+
+async def mark_done(conn: Any, event_id: int, *, note: str | None = None) -> None:
+    await conn.execute(
+        "UPDATE notification_events SET state = 'done', attempts = attempts + 1,"
+        f" last_error = $2, finished_at = now(), {FINISHED} WHERE id = $1", event_id, note)
+
+
+async def reschedule(conn: Any, event_id: int, *, at: datetime, error: str) -> None:
+    await conn.execute(
+        "UPDATE notification_events SET attempts = attempts + 1, next_attempt_at = $2,"
+        f" last_error = $3, {FINISHED} WHERE id = $1", event_id, at, error)
+
+
+async def mark_failed(conn: Any, event_id: int, *, error: str) -> None:
+    await conn.execute(
+        "UPDATE notification_events SET state = 'failed', attempts = attempts + 1,"
+        f" last_error = $2, finished_at = now(), {FINISHED} WHERE id = $1", event_id, error)

@@ -43,6 +43,14 @@ class Post:
     published: datetime
     updated: datetime | None
     last_activity_at: datetime
+    # Questions (migration 0014, fedi/forum/answers.py): kind of a thread, its accepted
+    # answer, and a moderator's highlight of a reply as the official answer.
+    kind: str = "discussion"
+    accepted_answer_id: int | None = None
+    accepted_at: datetime | None = None
+    accepted_by: int | None = None
+    highlighted_at: datetime | None = None
+    highlighted_by: int | None = None
 
     @property
     def is_thread(self) -> bool:
@@ -58,7 +66,7 @@ INSERTABLE = (
     "ap_id", "local", "group_id", "author_id", "thread_id", "parent_id", "depth", "type",
     "title", "content_html", "source", "source_media_type", "language", "summary",
     "sensitive", "url", "context_url", "hashtags", "attachments", "raw", "published",
-    "updated",
+    "updated", "kind",
 )
 
 
@@ -169,16 +177,26 @@ async def visible_by_author(conn: Any, author_id: int, *, limit: int = 20) -> li
     return [PostInThread(to_row(Post, r), r["thread_title"]) for r in rows]
 
 
+# Thread states (fedi/forum/answers.py): open = not solved, unanswered = no replies.
+STATE_FILTERS = {
+    "open": " AND accepted_answer_id IS NULL",
+    "unanswered": " AND accepted_answer_id IS NULL AND reply_count = 0",
+    "solved": " AND accepted_answer_id IS NOT NULL",
+}
+
+
 async def threads_page(
     conn: Any, group_id: int, *, limit: int, before: tuple[datetime, int] | None = None,
-    include_hidden: bool = False,
+    include_hidden: bool = False, state: str | None = None,
 ) -> list[Post]:
     """Threads of a group, pinned first on the first page, then newest activity first.
 
     The cursor ``before`` is (last_activity_at, id) of the last thread on the previous page;
-    pinned threads are listed only on the first page.
+    pinned threads are listed only on the first page. ``state`` (a key of
+    :data:`STATE_FILTERS`) keeps only threads in that state.
     """
     hidden = "" if include_hidden else " AND deleted_at IS NULL AND removed_at IS NULL"
+    hidden += STATE_FILTERS[state] if state else ""
     if before is None:
         rows = await conn.fetch(
             "SELECT * FROM posts WHERE group_id = $1 AND parent_id IS NULL" + hidden +
@@ -195,6 +213,50 @@ async def threads_page(
             group_id, before[0], before[1], limit,
         )
     return [to_row(Post, r) for r in rows]
+
+
+async def open_questions(conn: Any, *, limit: int) -> list[Post]:
+    """Unsolved questions across every group, newest activity first (the start page)."""
+    rows = await conn.fetch(
+        "SELECT * FROM posts WHERE parent_id IS NULL AND kind = 'question'"
+        " AND accepted_answer_id IS NULL AND deleted_at IS NULL AND removed_at IS NULL"
+        " AND group_id IS NOT NULL ORDER BY last_activity_at DESC, id DESC LIMIT $1", limit)
+    return [to_row(Post, r) for r in rows]
+
+
+async def set_accepted(conn: Any, thread_id: int, answer_id: int | None, *,
+                       by: int | None, kind: str | None = None) -> Post:
+    """Set (or with None clear) a thread's accepted answer; a thread with an accepted
+    answer is a question."""
+    row = await conn.fetchrow(
+        "UPDATE posts SET accepted_answer_id = $2,"
+        " accepted_at = CASE WHEN $2::bigint IS NULL THEN NULL ELSE now() END,"
+        " accepted_by = CASE WHEN $2::bigint IS NULL THEN NULL ELSE $3::bigint END,"
+        " kind = coalesce($4, CASE WHEN $2::bigint IS NULL THEN kind ELSE 'question' END)"
+        " WHERE id = $1 RETURNING *", thread_id, answer_id, by, kind)
+    return to_row(Post, row)
+
+
+async def touch_updated(conn: Any, post_id: int) -> Post:
+    """Mark the post as changed now (so the Update we send is newer than any copy)."""
+    row = await conn.fetchrow(
+        "UPDATE posts SET updated = now() WHERE id = $1 RETURNING *", post_id)
+    return to_row(Post, row)
+
+
+async def set_kind(conn: Any, post_id: int, kind: str) -> None:
+    await conn.execute("UPDATE posts SET kind = $2 WHERE id = $1 AND parent_id IS NULL",
+                       post_id, kind)
+
+
+async def set_highlighted(conn: Any, post_id: int, by: int | None) -> Post | None:
+    """Highlight a reply as the official answer (``by`` the moderator), or with None
+    take it back; None when it already was in that state."""
+    row = await conn.fetchrow(
+        "UPDATE posts SET highlighted_at = CASE WHEN $2::bigint IS NULL THEN NULL ELSE now() END,"
+        " highlighted_by = $2 WHERE id = $1 AND (highlighted_at IS NULL) = ($2::bigint IS NOT NULL)"
+        " RETURNING *", post_id, by)
+    return maybe_row(Post, row)
 
 
 async def group_posts_page(conn: Any, group_id: int, *, limit: int, before_id: int | None,

@@ -57,7 +57,9 @@ BACKFILLS = QueueTable("backfill_jobs", "backfill")
 MAIL = QueueTable("mail_outbox", "mail")  # since migration 0007
 ERASURES = QueueTable("account_erasures", "account_erasures")  # since migration 0009
 NOTIFICATION_EVENTS = QueueTable("notification_events", "notification_events")  # 0011
-TABLES = (DELIVERIES, INBOX, BACKFILLS, MAIL, ERASURES, NOTIFICATION_EVENTS)
+NOTIFICATION_MAIL = QueueTable("notification_mail_jobs", "notification_mail")  # 0012
+TABLES = (DELIVERIES, INBOX, BACKFILLS, MAIL, ERASURES, NOTIFICATION_EVENTS,
+          NOTIFICATION_MAIL)
 
 # The assignment an outcome statement adds to its own: the claim is over.
 FINISHED = "claimed_by = NULL"

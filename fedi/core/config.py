@@ -32,6 +32,8 @@ class Settings:
     mail_from: str = ""
     # Confirmed addresses under these domains make an account official (issue 13).
     official_email_domains: tuple[str, ...] = ()
+    # Seconds an immediate notification mail waits for more notices to group (issue 14).
+    notify_mail_delay: int = 60
 
     @property
     def host(self) -> str:
@@ -67,6 +69,8 @@ class Settings:
             smtp=parse_smtp_url(env.get("FEDI_SMTP_URL", "")),
             mail_from=_mail_from(env.get("FEDI_MAIL_FROM", ""), base_url),
             official_email_domains=_domains(env, "FEDI_OFFICIAL_EMAIL_DOMAINS"),
+            notify_mail_delay=_int(env, "FEDI_NOTIFY_MAIL_DELAY", 60, minimum=0,
+                                   maximum=3600),
         )
 
 

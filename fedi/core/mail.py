@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -64,7 +65,7 @@ class RenderedMail:
 
 
 def render_mail(ctx: Context, template: str, lang: str,
-                values: dict[str, str]) -> RenderedMail:
+                values: Mapping[str, Any]) -> RenderedMail:
     """Render ``template`` in ``lang`` (German when there is no such language)."""
     if lang not in LANGUAGES:
         lang = DEFAULT_LANGUAGE
@@ -85,8 +86,10 @@ def render_mail(ctx: Context, template: str, lang: str,
     return RenderedMail(" ".join(subject.split()), text_part, html_part)
 
 
-def build_message(ctx: Context, *, to: str, mail: RenderedMail, lang: str) -> EmailMessage:
-    """The MIME message: text and HTML as alternatives, from the instance."""
+def build_message(ctx: Context, *, to: str, mail: RenderedMail, lang: str,
+                  headers: Mapping[str, str] | None = None) -> EmailMessage:
+    """The MIME message: text and HTML as alternatives, from the instance; ``headers``
+    adds more (``List-Unsubscribe`` ...), each a single line."""
     if not _ADDRESS.match(to):
         raise ValueError("not a single e-mail address")
     sender = ctx.settings.mail_from or f"noreply@{ctx.settings.host.partition(':')[0]}"
@@ -98,6 +101,10 @@ def build_message(ctx: Context, *, to: str, mail: RenderedMail, lang: str) -> Em
     # A receiver (or a person) can tell a mail sent twice after a crash by its id.
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2])
     message["Auto-Submitted"] = "auto-generated"
+    for name, value in (headers or {}).items():
+        if any(ch in name + value for ch in "\r\n"):
+            raise ValueError(f"a header value must be one line: {name}")
+        message[name] = value
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
     # After the parts: making the message multipart moves Content-* headers into them.
@@ -106,13 +113,14 @@ def build_message(ctx: Context, *, to: str, mail: RenderedMail, lang: str) -> Em
 
 
 async def enqueue_mail(conn: Any, ctx: Context, *, to: str, template: str, lang: str,
-                       values: dict[str, str]) -> None:
+                       values: Mapping[str, Any],
+                       headers: Mapping[str, str] | None = None) -> None:
     """Render the mail and queue it in the caller's transaction: it is sent after the
     commit (by a worker, retried while the mail server is away), or not at all when the
     transaction rolls back."""
     mail = render_mail(ctx, template, lang, values)
     message = build_message(ctx, to=to, mail=mail, lang=lang if lang in LANGUAGES
-                            else DEFAULT_LANGUAGE)
+                            else DEFAULT_LANGUAGE, headers=headers)
     await mail_store.enqueue(conn, recipient=to, subject=mail.subject,
                              message=message.as_bytes())
 

@@ -13,6 +13,9 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
+from fedi.core import mention_markup
+from fedi.core.mention_markup import ENV_COLLECT, ENV_MENTIONS, ENV_TAG_BASE, Found
+
 LINK_REL = "nofollow ugc noopener"
 
 _TAGS = {
@@ -48,6 +51,7 @@ def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
     md.enable(["table", "strikethrough", "linkify"])
     md.add_render_rule("image", _image_as_link)
+    mention_markup.install(md)  # @name and #tag, only where render_markdown asks for them
     return md
 
 
@@ -63,9 +67,22 @@ def sanitize_html(raw: str) -> str:
     )
 
 
-def render_markdown(source: str) -> str:
-    """Markdown (raw HTML off) rendered and then sanitised."""
-    return sanitize_html(_markdown().render(source)).strip()
+def render_markdown(source: str, *, mentions: dict[str, str] | None = None,
+                    tag_base: str | None = None) -> str:
+    """Markdown (raw HTML off) rendered and then sanitised.
+
+    A post's text passes ``mentions`` ({handle_key: profile URL}, see
+    fedi/forum/mentions.py) and ``tag_base`` ("{base}/tags"): those handles and every
+    ``#tag`` become links; other handles stay text."""
+    env: dict[str, object] = {ENV_MENTIONS: mentions, ENV_TAG_BASE: tag_base}
+    return sanitize_html(_markdown().render(source, env)).strip()
+
+
+def scan_markdown(source: str) -> Found:
+    """The handles and hashtags a Markdown text uses outside code and links."""
+    found = Found()
+    _markdown().parse(source, {ENV_COLLECT: found})
+    return found
 
 
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])\b", re.IGNORECASE)

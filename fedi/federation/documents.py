@@ -10,9 +10,11 @@ Markdown body (Lemmy-style software shows title and body once); every object car
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import Any
 
 from activitypub.keys import public_key_json
+from fedi.core.mention_markup import tag_url
 from fedi.core.times import iso
 from fedi.core.urls import Urls
 from storage.actors import Actor
@@ -42,6 +44,9 @@ CONTEXT: list[Any] = [
         "schema": "http://schema.org#",
         "PropertyValue": "schema:PropertyValue",
         "value": "schema:value",
+        # Questions and their accepted answer (FEDERATION.md, "Accepted answers").
+        "acceptedAnswer": {"@id": "schema:acceptedAnswer", "@type": "@id"},
+        "answerCount": "schema:answerCount",
     },
 ]
 
@@ -110,9 +115,35 @@ def thread_content(title: str, body_html: str) -> str:
     return f"<p><strong>{html.escape(title)}</strong></p>{body_html}"
 
 
+# The line a solved question's content ends with, for software that does not read
+# ``acceptedAnswer`` (Mastodon shows the content); receivers that do strip it again
+# (:func:`without_solved_line`).
+SOLVED_LINE_START = '<p class="solved">✔ Gelöst: '
+
+
+def solved_line(answer_url: str) -> str:
+    url = html.escape(answer_url)
+    return f'{SOLVED_LINE_START}<a href="{url}">{url}</a></p>'
+
+
+def without_solved_line(content_html: str) -> str:
+    """The content without the solved line we (or another dEMiSA) appended."""
+    head, found, _ = content_html.rpartition(SOLVED_LINE_START)
+    if found:
+        return head
+    # The sanitiser of the receiving side may have dropped the class.
+    head, found, _ = content_html.rpartition("<p>✔ Gelöst: ")
+    return head if found else content_html
+
+
 def note_document(post: Post, *, author: Actor, group: Actor | None, parent_ap_id: str | None,
-                  urls: Urls, extra_cc: list[str] | None = None) -> dict[str, Any]:
-    """A post (thread root or reply) as a Note."""
+                  urls: Urls, extra_cc: list[str] | None = None,
+                  mentions: Sequence[Actor] = (),
+                  accepted: Post | None = None) -> dict[str, Any]:
+    """A post (thread root or reply) as a Note. A question names its ``accepted`` answer
+    (schema.org's ``acceptedAnswer``) and counts its replies (``answerCount``).
+    ``mentions`` (the actors in ``post_mentions``) become Mention tags and are put in
+    ``cc``, as Mastodon needs to notify them."""
     context_url = post.context_url or urls.context(post.thread_id or post.id)
     to = [PUBLIC]
     cc: list[str] = []
@@ -127,11 +158,16 @@ def note_document(post: Post, *, author: Actor, group: Actor | None, parent_ap_i
         if group.followers_url:
             cc.append(group.followers_url)
         tags.append({"type": "Mention", "href": group.ap_id, "name": "@" + group.handle})
-    for extra in extra_cc or []:
-        if extra not in cc:
+    for mentioned in mentions:
+        if all(tag["href"] != mentioned.ap_id for tag in tags):
+            tags.append({"type": "Mention", "href": mentioned.ap_id,
+                         "name": "@" + mentioned.handle})
+    for extra in [*(extra_cc or []), *(m.ap_id for m in mentions)]:
+        if extra not in cc and extra not in to:
             cc.append(extra)
+    # The href is our tag page (fedi/web/tag_pages.py), as Mastodon links its tags.
     tags.extend(
-        {"type": "Hashtag", "name": "#" + tag, "href": f"{urls.base}/tags/{tag}"}
+        {"type": "Hashtag", "name": "#" + tag, "href": tag_url(f"{urls.base}/tags", tag)}
         for tag in post.hashtags
     )
     body = post.content_html
@@ -153,6 +189,11 @@ def note_document(post: Post, *, author: Actor, group: Actor | None, parent_ap_i
     if post.source is not None:
         doc["source"] = {"content": post.source,
                          "mediaType": post.source_media_type or "text/markdown"}
+    if post.is_thread and (post.kind == "question" or accepted is not None):
+        doc["answerCount"] = post.reply_count
+        if accepted is not None:
+            doc["acceptedAnswer"] = accepted.ap_id
+            doc["content"] += solved_line(accepted.url or accepted.ap_id)
     if post.language:
         doc["contentMap"] = {post.language: doc["content"]}
     if post.is_thread and post.title:

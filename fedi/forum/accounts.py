@@ -27,6 +27,7 @@ from fedi.core.errors import AppError, Conflict, Forbidden, Unauthorized, Valida
 from fedi.forum import confirmation
 from storage import accounts as store
 from storage import actors as actor_store
+from storage import notification_events
 from storage.accounts import Account, ApiToken
 
 __all__ = [
@@ -211,6 +212,8 @@ async def register(
             reason=reason, email_confirmed=False,
         )
         await confirmation.send_confirmation(conn, ctx, account)
+        if account.status == "pending":  # the admins hear of it (fedi/forum/notify_queue.py)
+            await notification_events.enqueue_event(conn, "signup", {"account_id": account.id})
     return account
 
 

@@ -34,6 +34,7 @@ from fedi.forum.staff import (
 from storage import accounts as account_store
 from storage import actors as actor_store
 from storage import moderation as moderation_store
+from storage import notification_events
 from storage.actors import Actor
 from storage.moderation import Ban
 
@@ -86,6 +87,10 @@ async def ban(ctx: Context, staff: Staff, *, actor_ref: str, group_ref: str | No
                   activity=sent, details={"ban_id": row.id, "expires_at": _iso(expires_at),
                                           "remove_content": remove_content,
                                           "removed_posts": len(removed)})
+        # A local person learns of the ban and why (fedi/forum/notify_queue.py).
+        await notification_events.enqueue_event(conn, "moderation", {
+            "action": "ban", "actor_id": staff.actor.id, "target_actor_id": target.id,
+            "group_id": group.id if group else None, "reason": reason})
     return row
 
 

@@ -20,12 +20,18 @@ The rules, checked in this order (the first that applies wins):
    thread that exists, is neither deleted nor removed, and is not closed (locked), and a
    visible post to answer; a like needs a visible post. Reports pass rules 1-2 only: a
    ban ends taking part, but a report is how anyone, banned or not, reaches the
-   moderators.
+   moderators. Choosing a thread's accepted answer (ACCEPT_ANSWER, fedi/forum/answers.py)
+   needs a visible thread and a visible reply in it, and is for the person who asked and
+   the group's moderators. Creating or changing a group's events (CREATE_EVENT) is for
+   its moderators and the instance's admins; registering (REGISTER) needs an event that
+   is live, not cancelled, not over, open for registration here (free or restricted),
+   before its deadline and not full (:func:`event_refusal`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -37,9 +43,11 @@ from storage import groups as group_store
 from storage import moderation as moderation_store
 from storage import posts as post_store
 from storage.actors import Actor
+from storage.events import Event
 from storage.posts import Post
 
-__all__ = ["Action", "Refusal", "refusal", "require", "thread_of", "thread_refusal"]
+__all__ = ["Action", "Refusal", "event_refusal", "refusal", "require", "thread_of",
+           "thread_refusal"]
 
 
 class Action(StrEnum):
@@ -48,6 +56,9 @@ class Action(StrEnum):
     LIKE = "like"
     FOLLOW = "follow"
     REPORT = "report"
+    ACCEPT_ANSWER = "accept_answer"
+    CREATE_EVENT = "create_event"  # create, change, cancel an event of a group
+    REGISTER = "register"  # register for an event (local users and remote Joins)
 
 
 def N_(message: str) -> str:
@@ -75,6 +86,19 @@ _SENTENCES: dict[str, tuple[int, str]] = {
     "thread_gone": (410, N_("This thread was deleted or removed.")),
     "thread_locked": (403, N_("This thread is closed: no new replies.")),
     "post_gone": (410, N_("This post was deleted or removed.")),
+    "events_moderators_only": (403, N_("Only the moderators of this group may create and "
+                                       "change its events.")),
+    "event_gone": (410, N_("This event was deleted.")),
+    "event_cancelled": (403, N_("This event was cancelled: no registrations.")),
+    "event_over": (403, N_("This event is over: no registrations.")),
+    "registration_closed": (403, N_("This event takes no registrations.")),
+    "registration_external": (403, N_("Registration for this event is on another website: "
+                                      "follow the link on the event page.")),
+    "registration_deadline": (403, N_("The registration deadline for this event has "
+                                      "passed.")),
+    "event_full": (403, N_("This event is fully booked.")),
+    "not_asker": (403, N_("Only the person who asked and the moderators of the group may "
+                          "choose the accepted answer.")),
 }
 RULES = frozenset(rule for rule in _SENTENCES if "+" not in rule)
 # The error code clients see, where it is not the rule's name: the JSON API has always
@@ -123,7 +147,8 @@ class Refusal:
 
 
 async def refusal(conn: Any, action: Action, actor: Actor, *, group: Actor | None = None,
-                  thread: Post | None = None, post: Post | None = None) -> Refusal | None:
+                  thread: Post | None = None, post: Post | None = None,
+                  event: Event | None = None) -> Refusal | None:
     """Why ``actor`` may not do ``action`` (None: it may).
 
     ``group`` is where it happens (None: only instance-wide rules apply); ``thread`` is the
@@ -157,7 +182,53 @@ async def refusal(conn: Any, action: Action, actor: Actor, *, group: Actor | Non
         return thread_refusal(thread) or _post_refusal(post)
     if action is Action.LIKE:
         return _post_refusal(post)
+    if action is Action.ACCEPT_ANSWER:
+        return await _accept_refusal(conn, actor, group=group, thread=thread, post=post)
+    if (action is Action.CREATE_EVENT and group is not None and group.local
+            and not await group_store.is_moderator(conn, group.id, actor.id)
+            and not (account is not None and account.role == "admin")):
+        return Refusal("events_moderators_only")
+    if action is Action.REGISTER:
+        return event_refusal(event)
     return None
+
+
+def event_refusal(event: Event | None, *, now: datetime | None = None) -> Refusal | None:
+    """Why nobody may register for ``event`` now (None: they may): deleted, cancelled,
+    over, no registration here, the deadline passed, or full (accepted participants
+    reached the capacity)."""
+    moment = now or datetime.now(UTC)
+    if event is None or event.deleted_at is not None:
+        return Refusal("event_gone")
+    if event.status == "cancelled":
+        return Refusal("event_cancelled")
+    if (event.ends_at or event.starts_at) < moment:
+        return Refusal("event_over")
+    if event.registration == "external":
+        return Refusal("registration_external")
+    if event.registration not in ("free", "restricted"):
+        return Refusal("registration_closed")
+    if event.registration_deadline is not None and event.registration_deadline < moment:
+        return Refusal("registration_deadline")
+    if event.capacity is not None and event.participant_count >= event.capacity:
+        return Refusal("event_full")
+    return None
+
+
+async def _accept_refusal(conn: Any, actor: Actor, *, group: Actor | None,
+                          thread: Post | None, post: Post | None) -> Refusal | None:
+    """The asker (the thread's author) or a moderator of the group, on a visible reply
+    of a visible thread."""
+    if thread is None or thread.deleted_at is not None or thread.removed_at is not None:
+        return Refusal("thread_gone")
+    refused = _post_refusal(post)
+    if refused is not None:
+        return refused
+    if actor.id == thread.author_id:
+        return None
+    if group is not None and await group_store.is_moderator(conn, group.id, actor.id):
+        return None
+    return Refusal("not_asker")
 
 
 def _post_refusal(post: Post | None) -> Refusal | None:
@@ -177,9 +248,11 @@ def thread_refusal(thread: Post | None) -> Refusal | None:
 
 
 async def require(conn: Any, action: Action, actor: Actor, *, group: Actor | None = None,
-                  thread: Post | None = None, post: Post | None = None) -> None:
+                  thread: Post | None = None, post: Post | None = None,
+                  event: Event | None = None) -> None:
     """Raise the refusal's error (403 or 410) when ``actor`` may not do ``action``."""
-    found = await refusal(conn, action, actor, group=group, thread=thread, post=post)
+    found = await refusal(conn, action, actor, group=group, thread=thread, post=post,
+                          event=event)
     if found is not None:
         raise found.error()
 

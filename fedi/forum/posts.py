@@ -3,28 +3,31 @@ transaction (see ARCHITECTURE.md, "How data flows")."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 from fedi.core.context import Context
 from fedi.core.errors import Forbidden, Gone, NotFound, ValidationFailed
-from fedi.core.markup import render_markdown
+from fedi.core.markup import scan_markdown
 from fedi.core.outbox import enqueue_activity, new_activity_id
 from fedi.core.urls import Urls
 from fedi.federation.documents import PUBLIC, activity, note_document
 from fedi.federation.fanout import relay
+from fedi.forum import mentions as mention_service
 from fedi.forum import policy
 from fedi.forum.policy import Action
 from storage import actors as actor_store
 from storage import groups as group_store
+from storage import notification_events
+from storage import notifications as notification_store
 from storage import posts as post_store
+from storage import tags as tag_store
 from storage.actors import Actor
 from storage.posts import Post
 
 THREAD_TITLE_MAX = 200
+KINDS = ("question", "discussion")
 BODY_MAX = 20_000
-_HASHTAG = re.compile(r"(?<![\w&/#])#([^\W\d_][\w]{0,49})", re.UNICODE)
 
 
 def check_thread_title(title: Any) -> str:
@@ -37,6 +40,15 @@ def check_thread_title(title: Any) -> str:
     return value
 
 
+def check_kind(kind: Any, default: str) -> str:
+    """A thread's kind: "question" or "discussion" (None: the group's default)."""
+    if kind is None or kind == "":
+        return default
+    if kind not in KINDS:
+        raise ValidationFailed("kind must be \"question\" or \"discussion\"", field="kind")
+    return str(kind)
+
+
 def check_body(content: Any) -> str:
     if not isinstance(content, str) or not content.strip():
         raise ValidationFailed("content is required", field="content")
@@ -46,10 +58,8 @@ def check_body(content: Any) -> str:
 
 
 def hashtags_of(markdown: str) -> list[str]:
-    seen: dict[str, None] = {}
-    for match in _HASHTAG.finditer(markdown):
-        seen.setdefault(match.group(1).lower(), None)
-    return list(seen)
+    """The post's hashtags, lower case: those outside code and links, as they are linked."""
+    return scan_markdown(markdown).hashtags
 
 
 async def _publish(conn: Any, ctx: Context, *, author: Actor, group: Actor | None,
@@ -83,8 +93,24 @@ async def _context_of(conn: Any, post: Post) -> tuple[Actor, Actor | None, str |
 
 async def note_for(conn: Any, ctx: Context, post: Post) -> dict[str, Any]:
     author, group, parent_ap_id = await _context_of(conn, post)
+    accepted = (await post_store.get(conn, post.accepted_answer_id)
+                if post.accepted_answer_id else None)
     return note_document(post, author=author, group=group, parent_ap_id=parent_ap_id,
-                         urls=Urls(ctx.settings.base_url))
+                         urls=Urls(ctx.settings.base_url),
+                         mentions=await tag_store.mentioned_actors(conn, post.id),
+                         accepted=accepted)
+
+
+async def send_thread_update(conn: Any, ctx: Context, thread: Post) -> None:
+    """Send the author's ``Update`` of a thread hosted here (its accepted answer
+    changed): the group relays it to its followers, Mastodon gets it from the author.
+    Call it in the caller's transaction, with ``updated`` already moved on."""
+    author, group, _ = await _context_of(conn, thread)
+    note = await note_for(conn, ctx, thread)
+    update = activity(new_activity_id(ctx), "Update", author, note, **_addressing(note),
+                      published=note.get("updated"))
+    await _publish(conn, ctx, author=author, group=group, inner=update, post=thread,
+                   object_id=thread.ap_id)
 
 
 def _addressing(note: dict[str, Any]) -> dict[str, Any]:
@@ -93,34 +119,51 @@ def _addressing(note: dict[str, Any]) -> dict[str, Any]:
 
 
 async def create_thread(ctx: Context, *, author: Actor, group: Actor, title: Any,
-                        content: Any) -> Post:
+                        content: Any, kind: Any = None,
+                        warnings: list[dict[str, str]] | None = None) -> Post:
+    """A new thread. ``warnings`` (when given) receives the mentions that stayed text."""
     title = check_thread_title(title)
     body = check_body(content)
+    check_kind(kind, "question")
     urls = Urls(ctx.settings.base_url)
+    # Resolved before the transaction: a WebFinger lookup must not hold a connection.
+    found = await mention_service.resolve(ctx, body)
     async with ctx.pool.acquire() as conn, conn.transaction():
         await policy.require(conn, Action.START_THREAD, author, group=group)
         group_row = await group_store.get(conn, group.id)
+        kind = check_kind(kind, group_row.default_kind if group_row else "question")
         post_id = await post_store.next_id(conn)
         ap_id = urls.post(post_id)
         post = await post_store.insert(conn, {
             "ap_id": ap_id, "local": True, "group_id": group.id, "author_id": author.id,
             "parent_id": None, "depth": 0, "type": "Note", "title": title,
-            "content_html": render_markdown(body), "source": body,
+            "content_html": mention_service.render(body, found, urls.base), "source": body,
             "source_media_type": "text/markdown",
             "language": group_row.language if group_row else None,
             "url": ap_id, "context_url": urls.context(post_id), "hashtags": hashtags_of(body),
+            "kind": kind,
         }, post_id=post_id)
-        note = note_document(post, author=author, group=group, parent_ap_id=None, urls=urls)
+        # The asker watches their thread; the notification worker tells who should know.
+        await notification_store.auto_watch(conn, author.id, post.id)
+        await notification_events.enqueue_event(conn, "post", {"post_id": post.id})
+        await mention_service.record(conn, post.id, found.actors)
+        note = note_document(post, author=author, group=group, parent_ap_id=None, urls=urls,
+                             mentions=found.actors)
         create = activity(new_activity_id(ctx), "Create", author, note, **_addressing(note),
                           published=note["published"])
         await _publish(conn, ctx, author=author, group=group, inner=create, post=post,
-                       object_id=ap_id)
+                       object_id=ap_id, direct=found.remote_inboxes)
+    if warnings is not None:
+        warnings.extend(found.warnings)
     return post
 
 
-async def create_reply(ctx: Context, *, author: Actor, parent: Post, content: Any) -> Post:
+async def create_reply(ctx: Context, *, author: Actor, parent: Post, content: Any,
+                       warnings: list[dict[str, str]] | None = None) -> Post:
+    """A reply to ``parent``; ``warnings`` as for :func:`create_thread`."""
     body = check_body(content)
     urls = Urls(ctx.settings.base_url)
+    found = await mention_service.resolve(ctx, body)
     async with ctx.pool.acquire() as conn, conn.transaction():
         # Lock the thread row so a concurrent lock or removal is seen.
         thread = (await post_store.get_for_share(conn, parent.thread_id)
@@ -134,25 +177,30 @@ async def create_reply(ctx: Context, *, author: Actor, parent: Post, content: An
         post = await post_store.insert(conn, {
             "ap_id": ap_id, "local": True, "group_id": parent.group_id, "author_id": author.id,
             "thread_id": parent.thread_id, "parent_id": parent.id, "depth": parent.depth + 1,
-            "type": "Note", "content_html": render_markdown(body), "source": body,
+            "type": "Note", "content_html": mention_service.render(body, found, urls.base),
+            "source": body,
             "source_media_type": "text/markdown", "language": parent.language,
             "url": ap_id, "context_url": parent.context_url or urls.context(parent.thread_id
                                                                             or parent.id),
             "hashtags": hashtags_of(body),
         }, post_id=post_id)
+        await notification_events.enqueue_event(conn, "post", {"post_id": post.id})
+        await mention_service.record(conn, post.id, found.actors)
         extra_cc: list[str] = []
-        direct: list[str] = []
+        direct: list[str] = found.remote_inboxes
         if parent_author is not None and parent_author.id != author.id:
             extra_cc.append(parent_author.ap_id)
             # The parent's author hears of the reply even if they do not follow the group.
             if not parent_author.local and parent_author.delivery_inbox:
                 direct.append(parent_author.delivery_inbox)
         note = note_document(post, author=author, group=group, parent_ap_id=parent.ap_id,
-                             urls=urls, extra_cc=extra_cc)
+                             urls=urls, extra_cc=extra_cc, mentions=found.actors)
         create = activity(new_activity_id(ctx), "Create", author, note, **_addressing(note),
                           published=note["published"])
         await _publish(conn, ctx, author=author, group=group, inner=create, post=post,
                        object_id=ap_id, direct=direct)
+    if warnings is not None:
+        warnings.extend(found.warnings)
     return post
 
 
@@ -169,8 +217,10 @@ def check_may_change(post: Post, actor: Actor) -> None:
 
 
 async def edit_post(ctx: Context, *, actor: Actor, post: Post, title: Any = None,
-                    content: Any = None) -> Post:
+                    content: Any = None, warnings: list[dict[str, str]] | None = None) -> Post:
+    """Change a post's title or text; a new text's mentions are resolved again."""
     check_may_change(post, actor)
+    found: mention_service.Mentions | None = None
     changes: dict[str, Any] = {}
     if title is not None:
         if not post.is_thread:
@@ -178,20 +228,35 @@ async def edit_post(ctx: Context, *, actor: Actor, post: Post, title: Any = None
         changes["title"] = check_thread_title(title)
     if content is not None:
         body = check_body(content)
-        changes.update(content_html=render_markdown(body), source=body,
-                       hashtags=hashtags_of(body))
+        found = await mention_service.resolve(ctx, body)
+        changes.update(content_html=mention_service.render(body, found, ctx.settings.base_url),
+                       source=body, hashtags=hashtags_of(body))
     if not changes:
         raise ValidationFailed("nothing to change: give title or content", field="content")
     changes["updated"] = datetime.now(UTC)
     async with ctx.pool.acquire() as conn, conn.transaction():
         updated = await post_store.update_content(conn, post.id, **changes)
+        # Those mentioned before the edit hear of it too (their notice shows the new text).
+        direct = await _mention_inboxes(conn, post.id)
+        if found is not None:
+            await mention_service.record(conn, post.id, found.actors)
+            direct += found.remote_inboxes
         _, group, _ = await _context_of(conn, updated)
         note = await note_for(conn, ctx, updated)
         update = activity(new_activity_id(ctx), "Update", actor, note, **_addressing(note),
                           published=note.get("updated"))
         await _publish(conn, ctx, author=actor, group=group, inner=update, post=updated,
-                       object_id=updated.ap_id)
+                       object_id=updated.ap_id, direct=direct)
+    if warnings is not None and found is not None:
+        warnings.extend(found.warnings)
     return updated
+
+
+async def _mention_inboxes(conn: Any, post_id: int) -> list[str]:
+    """The inboxes of the remote actors a post mentions (its Update and Delete reach
+    them as its Create did)."""
+    return [a.delivery_inbox for a in await tag_store.mentioned_actors(conn, post_id)
+            if not a.local and a.delivery_inbox]
 
 
 async def delete_post(ctx: Context, *, actor: Actor, post: Post) -> None:
@@ -203,7 +268,7 @@ async def delete_post(ctx: Context, *, actor: Actor, post: Post) -> None:
         tomb = {"id": post.ap_id, "type": "Tombstone"}
         delete = activity(new_activity_id(ctx), "Delete", actor, tomb, **_addressing(note))
         await _publish(conn, ctx, author=actor, group=group, inner=delete, post=post,
-                       object_id=post.ap_id)
+                       object_id=post.ap_id, direct=await _mention_inboxes(conn, post.id))
 
 
 async def like_post(ctx: Context, *, actor: Actor, post: Post) -> bool:
@@ -215,6 +280,8 @@ async def like_post(ctx: Context, *, actor: Actor, post: Post) -> bool:
         like_id = new_activity_id(ctx)
         if not await post_store.add_like(conn, post.id, actor.id, ap_id=like_id):
             return False
+        await notification_events.enqueue_event(conn, "like", {"post_id": post.id,
+                                                               "actor_id": actor.id})
         like = activity(like_id, "Like", actor, post.ap_id, to=[author.ap_id],
                         cc=[group.ap_id] if group else [],
                         audience=group.ap_id if group else None)

@@ -29,6 +29,7 @@ from fedi.forum.staff import (
 from storage import accounts as account_store
 from storage import actors as actor_store
 from storage import groups as group_store
+from storage import notification_events
 from storage import posts as post_store
 from storage import reports as report_store
 from storage.actors import Actor
@@ -71,6 +72,7 @@ async def report(ctx: Context, reporter: Actor, *, post_id: int | None, actor_re
             reason=reason, ap_id=flag["id"] if flag else None,
             forwarded_to=remote.host_of(recipient.ap_id) if flag and recipient else None)
         assert row is not None
+        await notification_events.enqueue_event(conn, "report", {"report_id": row.id})
         if flag is not None and sender is not None and recipient is not None:
             await out.send_flag(conn, ctx, reporter=sender, flag=flag, recipient=recipient)
     return row

@@ -8,13 +8,26 @@ post (``removed_at``; the content stays for the modlog), unlike the author's del
 
 from __future__ import annotations
 
+from typing import Any
+
 from fedi.core.context import Context
 from fedi.core.errors import Conflict, ValidationFailed
 from fedi.federation import moderation_out as out
 from fedi.forum.staff import Staff, log, post_in_group, require_moderator
 from storage import actors as actor_store
+from storage import notification_events
 from storage import posts as post_store
+from storage.actors import Actor
 from storage.posts import Post
+
+
+async def _tell_author(conn: Any, action: str, staff: Staff, post: Post,
+                       group: Actor | None, reason: str) -> None:
+    """The author learns of the decision and why (a notification, if they are ours)."""
+    await notification_events.enqueue_event(conn, "moderation", {
+        "action": action, "actor_id": staff.actor.id, "target_actor_id": post.author_id,
+        "post_id": post.id, "group_id": group.id if group is not None else None,
+        "reason": reason})
 
 
 async def remove_post(ctx: Context, staff: Staff, post_id: int, *, reason: str) -> Post:
@@ -35,6 +48,7 @@ async def remove_post(ctx: Context, staff: Staff, post_id: int, *, reason: str) 
                                           post=post, author=author, reason=reason)
         await log(conn, "post_remove", staff=staff, group=group, target=author, post=post,
                   reason=reason, activity=sent, details={"thread": post.is_thread})
+        await _tell_author(conn, "remove", staff, post, group, reason)
     return removed
 
 
@@ -52,6 +66,7 @@ async def restore_post(ctx: Context, staff: Staff, post_id: int, *, reason: str)
                                           post=post, author=author, reason=reason)
         await log(conn, "post_restore", staff=staff, group=group, target=author, post=post,
                   reason=reason, activity=sent)
+        await _tell_author(conn, "restore", staff, post, group, reason)
     return restored
 
 
@@ -74,6 +89,7 @@ async def lock_thread(ctx: Context, staff: Staff, post_id: int, *, locked: bool,
                                        locked=locked, reason=reason)
         await log(conn, "thread_lock" if locked else "thread_unlock", staff=staff,
                   group=group, post=post, reason=reason, activity=sent)
+        await _tell_author(conn, "lock" if locked else "unlock", staff, post, group, reason)
     return changed
 
 

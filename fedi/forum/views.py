@@ -6,6 +6,7 @@ from typing import Any
 
 from fedi.core.context import Context
 from fedi.core.times import iso
+from fedi.forum import answers
 from storage import actors as actor_store
 from storage import groups as group_store
 from storage import posts as post_store
@@ -88,7 +89,16 @@ def post_view(post: Post, *, actors: dict[int, Actor], viewer: Actor | None = No
         "hashtags": post.hashtags,
         "attachments": post.attachments,
         "last_activity_at": iso(post.last_activity_at) if post.is_thread else None,
+        # Questions (fedi/forum/answers.py): a reply by an official account or one a
+        # moderator highlighted is an official answer.
+        "official_answer": (not post.is_thread and not hidden
+                            and answers.is_official(post, author)),
+        "highlighted": post.highlighted_at is not None,
     }
+    if post.is_thread:
+        view["kind"] = post.kind
+        view["state"] = answers.state_of(post)
+        view["accepted_answer_id"] = post.accepted_answer_id
     if viewer is not None and viewer.id == post.author_id and not hidden:
         view["source"] = post.source
     if liked is not None:
@@ -102,12 +112,16 @@ async def actors_for(conn: Any, posts: list[Post]) -> dict[int, Actor]:
     return await actor_store.by_ids(conn, ids)
 
 
-def reply_tree(posts: list[Post], root_id: int, render: Any) -> list[dict[str, Any]]:
-    """Nest the replies below ``root_id``; each reply carries its own ``replies``."""
+def reply_tree(posts: list[Post], root_id: int, render: Any,
+               order: Any = None) -> list[dict[str, Any]]:
+    """Nest the replies below ``root_id``; each reply carries its own ``replies``.
+    ``order`` sorts the direct replies of ``root_id`` (the answers; fedi/forum/answers.py)."""
     children: dict[int, list[Post]] = {}
     for post in posts:
         if post.parent_id is not None:
             children.setdefault(post.parent_id, []).append(post)
+    if order is not None and root_id in children:
+        children[root_id] = order(children[root_id])
 
     def build(parent_id: int) -> list[dict[str, Any]]:
         out = []
@@ -120,8 +134,10 @@ def reply_tree(posts: list[Post], root_id: int, render: Any) -> list[dict[str, A
     return build(root_id)
 
 
-async def post_with_replies(ctx: Context, post: Post, viewer: Actor | None) -> dict[str, Any]:
-    """A post with its reply tree (a thread: the whole discussion)."""
+async def post_with_replies(ctx: Context, post: Post, viewer: Actor | None,
+                            sort: str | None = None) -> dict[str, Any]:
+    """A post with its reply tree (a thread: the whole discussion). A thread's answers
+    are in ``sort`` order (best, oldest, newest; default by its kind)."""
     async with ctx.pool.acquire() as conn:
         posts = await post_store.thread_posts(conn, post.thread_id or post.id)
         actors = await actors_for(conn, posts)
@@ -132,5 +148,13 @@ async def post_with_replies(ctx: Context, post: Post, viewer: Actor | None) -> d
         return post_view(p, actors=actors, viewer=viewer, liked=liked)
 
     view = render(post)
-    view["replies"] = reply_tree(posts, post.id, render)
+    order = None
+    if post.is_thread:
+        sort = sort or answers.default_sort(post)
+        view["sort"] = sort
+
+        def order(replies: list[Post]) -> list[Post]:
+            return answers.sort_answers(replies, post, sort or "oldest", actors)
+
+    view["replies"] = reply_tree(posts, post.id, render, order)
     return view

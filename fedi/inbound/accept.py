@@ -9,6 +9,7 @@ from __future__ import annotations
 from activitypub import vocab
 from fedi.core.context import Context
 from fedi.federation.remote import resolve_actor
+from fedi.inbound import events
 from fedi.inbound.common import our_follow
 from fedi.inbound.outcomes import Ignored
 from storage import backfills as backfill_store
@@ -17,7 +18,10 @@ from storage.inbox import InboxActivity
 
 
 async def handle_accept(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
-    """Our Follow was accepted: the membership is active."""
+    """Our Follow was accepted: the membership is active. (Or one of our users' Joins
+    of an event: the registration is accepted, inbound/events.py.)"""
+    if await events.answer_to_join(ctx, activity, accepted=True):
+        return
     target = await resolve_actor(ctx, activity.actor)
     async with ctx.pool.acquire() as conn, conn.transaction():
         follow = await our_follow(conn, target, activity)

@@ -27,7 +27,7 @@ from activitypub import vocab
 from activitypub.errors import FetchStatusError
 from fedi.core.context import Context
 from fedi.federation.remote import fetch, host_of, resolve_actor
-from fedi.inbound import add, block, delete, lock, remove, undo
+from fedi.inbound import add, block, choose_answer, delete, events, lock, remove, undo
 from fedi.inbound.common import unknown_post
 from fedi.inbound.outcomes import Ignored, NotYet
 from fedi.inbound.posts import (
@@ -39,6 +39,7 @@ from fedi.inbound.posts import (
 from storage import actors as actor_store
 from storage import follows as follow_store
 from storage import groups as group_store
+from storage import notification_events
 from storage import posts as post_store
 from storage.actors import Actor
 from storage.inbox import InboxActivity
@@ -94,6 +95,11 @@ async def receive_relayed(ctx: Context, group: Actor, ref: vocab.Ref, *,
     if _is_moderation(doc):
         await _moderation(ctx, doc)
         return None
+    if doc.type in ("Create", "Update") and doc.object_type == "Event":
+        # An event of the group (Mobilizon: created by a member, attributed to the group).
+        await events.receive_event(ctx, await events.event_object(ctx, doc), activity=doc,
+                                   announcer=group)
+        return None
     if doc.type in ("Create", "Update"):
         obj = await _object_of(ctx, doc)
         if doc.actor not in obj.attributed_to:
@@ -103,6 +109,13 @@ async def receive_relayed(ctx: Context, group: Actor, ref: vocab.Ref, *,
         return await _delete(ctx, group, doc)
     if doc.type in _LIKES:
         return await _like(ctx, group, doc)
+    if doc.type == "ChooseAnswer":  # PieFed's accepted answer, relayed by its community
+        await choose_answer.handle_choose_answer(ctx, doc, None)
+        return None
+    if doc.type == "Undo" and isinstance(doc.object, vocab.Activity) \
+            and doc.object.type == "ChooseAnswer":
+        await choose_answer.undo_choose_answer(ctx, doc, doc.object, relayed=True)
+        return None
     if doc.type == "Undo":
         return await _undo(ctx, group, doc)
     raise Ignored(f"a relayed {doc.type} is not handled (yet)")
@@ -157,7 +170,10 @@ async def _object_of(ctx: Context, act: vocab.Activity) -> vocab.APObject:
 
 
 async def _store_or_update(ctx: Context, group: Actor, obj: vocab.APObject, *,
-                           update: bool) -> Post:
+                           update: bool) -> Post | None:
+    if obj.type == "Event":  # Announce(<event id>): inbound/events.py
+        await events.receive_event(ctx, obj, activity=None, announcer=group)
+        return None
     if obj.type not in POST_TYPES:
         raise Ignored(f"a {obj.type} is not a post")
     if not obj.attributed_to or obj.id is None:
@@ -271,6 +287,9 @@ async def _like(ctx: Context, group: Actor, act: vocab.Activity) -> Post:
         if not await post_store.add_like(conn, post.id, liker.id, kind=_LIKES[act.type],
                                          ap_id=act.id):
             raise Ignored(f"{liker.handle} liked {post.ap_id} already")
+        if _LIKES[act.type] == "like":
+            await notification_events.enqueue_event(conn, "like", {"post_id": post.id,
+                                                                   "actor_id": liker.id})
     return post
 
 

@@ -18,6 +18,7 @@ from fedi.core.context import Context
 from fedi.federation.documents import strip_context
 from fedi.forum import policy
 from fedi.forum.policy import Action, Refusal
+from fedi.inbound import events
 from fedi.inbound.common import queue_reject, relay_to_group, sender_of
 from fedi.inbound.outcomes import Ignored, Refused
 from fedi.inbound.posts import check_authorship, post_object, store_remote_post
@@ -74,6 +75,10 @@ async def _reply_refusal(conn: Any, group: Actor, author: Actor, reply: Post
 
 
 async def handle_create(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
+    if events.is_event(activity):  # an Event (Mobilizon, Gancio ...): inbound/events.py
+        await events.receive_event(ctx, await events.event_object(ctx, activity),
+                                   activity=activity)
+        return
     obj = await post_object(ctx, activity)
     author = await sender_of(ctx, activity)
     check_authorship(obj, author)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from activitypub import vocab
 from fedi.core.context import Context
 from fedi.federation.remote import host_of, resolve_actor
+from fedi.inbound import events
 from fedi.inbound.authority import check_authority, log_remote, post_and_group
 from fedi.inbound.common import relay_to_group, sender_of
 from fedi.inbound.outcomes import Ignored, NotYet, Refused
@@ -40,6 +41,8 @@ async def handle_delete(ctx: Context, activity: vocab.Activity, row: InboxActivi
     Delete a group relayed (``row`` None, from announce.py, which takes authors' deletes
     itself) must be a removal."""
     object_id = activity.object_id
+    if row is not None and await events.delete_event(ctx, activity):
+        return  # a remote event deleted by its host (inbound/events.py)
     if object_id is not None and object_id != activity.actor:
         async with ctx.pool.acquire() as conn:
             post = await post_store.by_ap_id(conn, object_id)

@@ -24,11 +24,14 @@ from fedi.inbound import (
     add,
     announce,
     block,
+    choose_answer,
     create,
     delete,
     dislike,
     flag,
     follow,
+    join,
+    leave,
     like,
     lock,
     move,
@@ -53,6 +56,9 @@ HANDLERS: MappingProxyType[str, Handler] = MappingProxyType({
     "Like": like.handle_like,
     "Dislike": dislike.handle_dislike,
     "Move": move.handle_move,
+    # Registration for our events (Mobilizon's Join / Leave).
+    "Join": join.handle_join,
+    "Leave": leave.handle_leave,
     # Groups on other instances: the answers to our Follows, and what they relay.
     "Accept": accept.handle_accept,
     "Reject": reject.handle_reject,
@@ -63,6 +69,8 @@ HANDLERS: MappingProxyType[str, Handler] = MappingProxyType({
     "Remove": remove.handle_remove,
     "Block": block.handle_block,
     "Flag": flag.handle_flag,
+    # PieFed's accepted answer (ours travels as an Update of the thread).
+    "ChooseAnswer": choose_answer.handle_choose_answer,
     "Resolve": resolve.handle_resolve,
 })
 

@@ -10,6 +10,7 @@ from fedi.inbound.authority import REASON_MAX
 from fedi.inbound.common import sender_of
 from fedi.inbound.outcomes import Ignored
 from storage import actors as actor_store
+from storage import notification_events
 from storage import posts as post_store
 from storage import reports as report_store
 from storage.actors import Actor
@@ -52,5 +53,8 @@ async def handle_flag(ctx: Context, activity: vocab.Activity, row: InboxActivity
                 post_ids=[p.id for p in ours] or [p.id for p in posts],
                 group_id=group.id if group is not None and group.local else None,
                 reason=reason, ap_id=activity.id)
+            if report is not None:  # the moderators hear of it (fedi/forum/notify_queue.py)
+                await notification_events.enqueue_event(conn, "report",
+                                                        {"report_id": report.id})
     if report is None:
         raise Ignored(f"the report {activity.id} is known already")

@@ -19,9 +19,13 @@ from activitypub import vocab
 from activitypub.errors import InvalidObject
 from fedi.core.context import Context
 from fedi.core.markup import html_to_text, sanitize_html
+from fedi.federation.documents import without_solved_line
 from fedi.federation.remote import fetch, host_of, resolve_actor
+from fedi.forum import answers
+from fedi.forum.mentions import record_known
 from fedi.inbound.outcomes import Ignored, Refused
 from storage import inbox as inbox_store
+from storage import notification_events
 from storage import posts as post_store
 from storage.actors import Actor
 from storage.posts import Post
@@ -134,7 +138,11 @@ def cut(text: str, limit: int = TITLE_MAX) -> str:
 
 
 def _content_html(obj: vocab.APObject) -> str:
-    body = sanitize_html(obj.content or "")
+    content = obj.content or ""
+    if answers.federated_fields(obj.to_json())[1]:
+        # A solved question's "✔ Gelöst" line is for Mastodon: we show our own box.
+        content = without_solved_line(content)
+    body = sanitize_html(content)
     if isinstance(obj, vocab.Question):
         # Polls are shown as their options until voting is supported.
         options = obj.one_of or obj.any_of
@@ -220,13 +228,20 @@ async def store_remote_post(
         **post_values(obj),
     }
     if parent is None:
-        values.update(parent_id=None, depth=0, title=derive_title(obj))
+        values.update(parent_id=None, depth=0, title=derive_title(obj),
+                      kind="question" if answers.federated_fields(obj.to_json())[0]
+                      else "discussion")
     else:
         values.update(thread_id=parent.thread_id, parent_id=parent.id, depth=parent.depth + 1,
                       title=None, context_url=values["context_url"] or parent.context_url)
     try:
         async with conn.transaction():  # a savepoint: a concurrent insert loses cleanly
-            return await post_store.insert(conn, values)
+            stored = await post_store.insert(conn, values)
+            # The actors it mentions that we know (ours above all: they get a notice).
+            await record_known(conn, stored.id, _mention_hrefs(obj))
+            # Who hears of it is the notification worker's to find out, after the commit.
+            await notification_events.enqueue_event(conn, "post", {"post_id": stored.id})
+            return stored
     except asyncpg.UniqueViolationError:
         return await post_store.by_ap_id(conn, obj.id)
 
@@ -273,4 +288,15 @@ async def update_remote_post(ctx: Context, conn: Any, post: Post, obj: vocab.APO
     changes["updated"] = obj.updated or datetime.now(UTC)
     if post.is_thread:
         changes["title"] = derive_title(obj)
-    return await post_store.update_content(conn, post.id, **changes)
+    updated = await post_store.update_content(conn, post.id, **changes)
+    await record_known(conn, post.id, _mention_hrefs(obj))
+    if updated.is_thread:
+        # Its accepted answer, as its author chose it (FEDERATION.md, "Accepted answers").
+        updated = await answers.apply_federated(conn, updated, obj.to_json(), by=author)
+    return updated
+
+
+def _mention_hrefs(obj: vocab.APObject) -> list[str]:
+    """The actor ids of the object's Mention tags (Mastodon, Lemmy and Fedify all send
+    ``{"type": "Mention", "href": <actor id>, "name": "@user@host"}``)."""
+    return [m.href for m in obj.mentions if m.href]

@@ -8,8 +8,9 @@ tests/test_inbound_dispatch.py checks that its keys are exactly :data:`KNOWN_TYP
 from __future__ import annotations
 
 KNOWN_TYPES: frozenset[str] = frozenset({
-    "Accept", "Add", "Announce", "Block", "Create", "Delete", "Dislike", "Flag", "Follow",
-    "Like", "Lock", "Move", "Reject", "Remove", "Resolve", "Undo", "Update",
+    "Accept", "Add", "Announce", "Block", "ChooseAnswer", "Create", "Delete", "Dislike",
+    "Flag", "Follow", "Like", "Lock", "Move", "Reject", "Remove", "Resolve", "Undo", "Update",
+    "Join", "Leave",  # registration for our events (issue 16)
 })
 
 # Object types of an Update that changes an actor rather than a post (update.py).

@@ -15,7 +15,7 @@ from typing import NoReturn
 
 from activitypub import vocab
 from fedi.core.context import Context
-from fedi.inbound import block, delete, lock
+from fedi.inbound import block, choose_answer, delete, events, lock
 from fedi.inbound.common import still_to_come
 from fedi.inbound.follow import undo_follow
 from fedi.inbound.outcomes import Ignored, NotYet, Refused
@@ -36,6 +36,13 @@ async def handle_undo(ctx: Context, activity: vocab.Activity, row: InboxActivity
     if isinstance(inner, vocab.Activity):
         if inner.actor != activity.actor:
             raise Refused(f"{activity.actor} cannot undo an activity of {inner.actor}")
+        if inner.type == "ChooseAnswer":
+            await choose_answer.undo_choose_answer(ctx, activity, inner)
+            return
+        if inner.type == "Join":  # a registration for one of our events (events.py)
+            if not await events.undo_join(ctx, activity, inner.id, inner.object_id):
+                raise Ignored("no registration made by that Join")
+            return
         if inner.type not in ("Follow", "Like", "Dislike"):
             raise Ignored(f"an Undo of a {inner.type} is not supported")
         try:
@@ -55,6 +62,8 @@ async def handle_undo(ctx: Context, activity: vocab.Activity, row: InboxActivity
     async with ctx.pool.acquire() as conn:
         is_follow = await follow_store.by_ap_id(conn, undone) is not None
         is_like = await post_store.like_by_ap_id(conn, undone) is not None
+    if not is_follow and not is_like and await events.undo_join(ctx, activity, undone, None):
+        return
     if is_follow:
         await undo_follow(ctx, activity, undone, None)
     elif is_like:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from activitypub import vocab
 from fedi.core.context import Context
 from fedi.federation.remote import resolve_actor, store_actor
+from fedi.inbound import events
 from fedi.inbound.common import relay_to_group, sender_of, unknown_post
 from fedi.inbound.outcomes import Ignored, Refused
 from fedi.inbound.posts import post_object, update_remote_post
@@ -19,6 +20,10 @@ from storage.inbox import InboxActivity
 async def handle_update(ctx: Context, activity: vocab.Activity, row: InboxActivity) -> None:
     if activity.object_id == activity.actor or activity.object_type in ACTOR_TYPES:
         await _update_actor(ctx, activity)
+        return
+    if events.is_event(activity):  # inbound/events.py
+        await events.receive_event(ctx, await events.event_object(ctx, activity),
+                                   activity=activity)
         return
     obj = await post_object(ctx, activity)
     author = await sender_of(ctx, activity)

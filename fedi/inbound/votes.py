@@ -16,6 +16,7 @@ from fedi.forum.policy import Action
 from fedi.inbound.common import relay_to_group, sender_of, unknown_post
 from fedi.inbound.outcomes import Ignored, Refused
 from storage import actors as actor_store
+from storage import notification_events
 from storage import posts as post_store
 
 Kind = Literal["like", "dislike"]
@@ -37,6 +38,9 @@ async def count_vote(ctx: Context, activity: vocab.Activity, kind: Kind) -> None
             if await post_store.add_like(conn, post.id, voter.id, kind=kind,
                                          ap_id=activity.id):
                 await relay_to_group(conn, ctx, activity=activity, post=post)
+                if kind == "like":  # the author hears of likes (fedi/forum/notify_queue.py)
+                    await notification_events.enqueue_event(
+                        conn, "like", {"post_id": post.id, "actor_id": voter.id})
     if refusal is not None:
         raise Refused(f"{kind} not counted: {refusal.message}")
 

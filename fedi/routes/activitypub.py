@@ -43,6 +43,7 @@ from storage import actors as actor_store
 from storage import follows as follow_store
 from storage import groups as group_store
 from storage import posts as post_store
+from storage import tags as tag_store
 from storage.actors import Actor
 from storage.posts import Post
 
@@ -278,9 +279,12 @@ async def post_document(request: Request) -> Response:
             parent = await post_store.get(conn, post.parent_id) if post.parent_id else None
             if author is None:
                 raise NotFound(f"the author of post {post.id} is unknown")
+            accepted = (await post_store.get(conn, post.accepted_answer_id)
+                        if post.accepted_answer_id else None)
             document = note_document(post, author=author, group=group,
                                      parent_ap_id=parent.ap_id if parent else None,
-                                     urls=_urls(ctx))
+                                     urls=_urls(ctx), accepted=accepted,
+                                     mentions=await tag_store.mentioned_actors(conn, post.id))
     if wants_ap:
         if document is None:
             return activity_response(tombstone(post), status=410)

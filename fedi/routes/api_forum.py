@@ -10,10 +10,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from fedi.core.context import Context
-from fedi.core.errors import NotFound
+from fedi.core.errors import NotFound, ValidationFailed
+from fedi.forum import answers, remote_groups
 from fedi.forum import groups as group_service
+from fedi.forum import notifications as notification_service
 from fedi.forum import posts as post_service
-from fedi.forum import remote_groups
 from fedi.forum.views import actors_for, group_view, post_view, post_with_replies
 from fedi.routes.api_common import (
     page_request,
@@ -29,6 +30,7 @@ from storage import groups as group_store
 from storage import posts as post_store
 from storage.accounts import Account
 from storage.actors import Actor
+from storage.posts import Post
 
 
 def _ctx(request: Request) -> Context:
@@ -84,19 +86,32 @@ async def list_threads(request: Request) -> JSONResponse:
     ctx = _ctx(request)
     group = await group_service.find_group(ctx, request.path_params["ref"])
     page = page_request(request, (str, int))
+    state = request.query_params.get("state") or None
+    if state is not None and state not in post_store.STATE_FILTERS:
+        raise ValidationFailed("state must be open, unanswered or solved", field="state")
     before = None
     if page.after is not None:
         before = (datetime.fromisoformat(page.after[0]), int(page.after[1]))
     async with ctx.pool.acquire() as conn:
         threads = await post_store.threads_page(conn, group.id, limit=page.limit + 1,
-                                                before=before)
+                                                before=before, state=state)
         actors = await actors_for(conn, threads)
-    viewer = await actor_of(ctx, await current_account(request))
+    account = await current_account(request)
+    viewer = await actor_of(ctx, account)
+    unread: dict[int, int] | None = None
+    if account is not None:  # new posts per thread for the caller (issue 14)
+        async with ctx.pool.acquire() as conn:
+            unread = await notification_service.unread_for_threads(
+                conn, account, [t.id for t in threads])
+
+    def render(p: Post) -> dict[str, Any]:
+        view = post_view(p, actors=actors, viewer=viewer)
+        if unread is not None:
+            view["unread"] = unread.get(p.id, 0)
+        return view
+
     return JSONResponse(page_response(
-        threads, page,
-        key=lambda p: (p.last_activity_at.isoformat(), p.id),
-        render=lambda p: post_view(p, actors=actors, viewer=viewer),
-    ))
+        threads, page, key=lambda p: (p.last_activity_at.isoformat(), p.id), render=render))
 
 
 async def create_thread(request: Request) -> JSONResponse:
@@ -104,9 +119,12 @@ async def create_thread(request: Request) -> JSONResponse:
     author = await _me(request)
     body = await read_json(request)
     group = await group_service.find_group(ctx, request.path_params["ref"])
+    warnings: list[dict[str, str]] = []
     post = await post_service.create_thread(ctx, author=author, group=group,
-                                            title=body.get("title"), content=body.get("content"))
-    return JSONResponse(await post_with_replies(ctx, post, author), status_code=201)
+                                            title=body.get("title"), content=body.get("content"),
+                                            kind=body.get("kind"), warnings=warnings)
+    view = await post_with_replies(ctx, post, author)
+    return JSONResponse({**view, "warnings": warnings}, status_code=201)
 
 
 async def _post(request: Request) -> Any:
@@ -119,7 +137,8 @@ async def get_post(request: Request) -> JSONResponse:
     if post.removed_at is not None and post.parent_id is None:
         raise NotFound("this thread was removed by a moderator")
     viewer = await actor_of(ctx, await current_account(request))
-    return JSONResponse(await post_with_replies(ctx, post, viewer))
+    sort = answers.check_sort(request.query_params.get("sort"), post)
+    return JSONResponse(await post_with_replies(ctx, post, viewer, sort=sort))
 
 
 async def create_reply(request: Request) -> JSONResponse:
@@ -127,9 +146,11 @@ async def create_reply(request: Request) -> JSONResponse:
     author = await _me(request)
     body = await read_json(request)
     parent = await _post(request)
+    warnings: list[dict[str, str]] = []
     post = await post_service.create_reply(ctx, author=author, parent=parent,
-                                           content=body.get("content"))
-    return JSONResponse(await post_with_replies(ctx, post, author), status_code=201)
+                                           content=body.get("content"), warnings=warnings)
+    view = await post_with_replies(ctx, post, author)
+    return JSONResponse({**view, "warnings": warnings}, status_code=201)
 
 
 async def edit_post(request: Request) -> JSONResponse:
@@ -137,9 +158,11 @@ async def edit_post(request: Request) -> JSONResponse:
     actor = await _me(request)
     body = await read_json(request)
     post = await _post(request)
+    warnings: list[dict[str, str]] = []
     updated = await post_service.edit_post(ctx, actor=actor, post=post, title=body.get("title"),
-                                           content=body.get("content"))
-    return JSONResponse(await post_with_replies(ctx, updated, actor))
+                                           content=body.get("content"), warnings=warnings)
+    view = await post_with_replies(ctx, updated, actor)
+    return JSONResponse({**view, "warnings": warnings})
 
 
 async def delete_post(request: Request) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fedi.routes.api_schemas import PAGE_PARAMETERS, ok, operation, path_param
+from fedi.routes.api_schemas import PAGE_PARAMETERS, ok, operation, path_param, query_param
 
 _REF = path_param("ref", description="group name, or name@host for a group on another instance")
 _ID = path_param("id", integer=True)
@@ -45,9 +45,12 @@ OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/groups/{ref}/threads": {
         "get": operation(
             "listThreads", "Threads of a group: pinned first, then newest activity", "groups",
-            params=[_REF, *PAGE_PARAMETERS],
+            params=[_REF, *PAGE_PARAMETERS, query_param(
+                "state", "only threads in this state: `open` (no accepted answer), "
+                         "`unanswered` (no accepted answer and no replies), `solved` "
+                         "(an accepted answer)", enum=["open", "unanswered", "solved"])],
             responses={"200": ok("a page of threads", "PostPage"), "404": _NO_GROUP,
-                       "422": "bad group name, limit or cursor", "502": _REMOTE}),
+                       "422": "bad group name, limit, cursor or state", "502": _REMOTE}),
         "post": operation(
             "createThread", "Start a thread", "posts", auth=True, params=[_REF],
             body="NewThreadRequest",
@@ -57,8 +60,13 @@ OPENAPI_PATHS: dict[str, Any] = {
     },
     "/api/v1/posts/{id}": {
         "get": operation(
-            "getPost", "A post with its reply tree", "posts", params=[_ID],
-            responses={"200": ok("the post", "PostWithReplies"), "404": _NO_POST}),
+            "getPost", "A post with its reply tree", "posts", params=[_ID, query_param(
+                "sort", "order of a thread's answers: `best` (accepted answer, official "
+                        "answers, most liked, oldest), `oldest`, `newest`; default `best` "
+                        "for questions, `oldest` for discussions",
+                enum=["best", "oldest", "newest"])],
+            responses={"200": ok("the post", "PostWithReplies"), "404": _NO_POST,
+                       "422": "sort is not best, oldest or newest"}),
         "patch": operation(
             "editPost", "Edit your post", "posts", auth=True, params=[_ID],
             body="EditPostRequest",

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from fedi.core.context import Context
-from fedi.forum import email_change
+from fedi.forum import email_change, notification_mail
 from fedi.forum import profiles as service
 from fedi.forum.accounts import EMAIL_MAX, PASSWORD_MAX
 from fedi.forum.profiles import OwnProfile
@@ -25,8 +25,8 @@ def _ctx(request: Request) -> Context:
     return ctx
 
 
-def me_view(own: OwnProfile) -> dict[str, Any]:
-    """The caller's account with its profile (schema OwnAccount)."""
+def me_view(own: OwnProfile, mail: notification_mail.MailPreferences) -> dict[str, Any]:
+    """The caller's account with its profile and mail settings (schema OwnAccount)."""
     profile = own.profile
     return {
         **owner_view(own.account),
@@ -38,6 +38,8 @@ def me_view(own: OwnProfile) -> dict[str, Any]:
         "language": own.language,
         "official": ({"position": own.actor.official_position}
                      if own.actor.official_position else None),
+        "email_notifications": mail.view(),
+        "timezone": mail.timezone,
     }
 
 
@@ -45,14 +47,29 @@ async def get_me(request: Request) -> JSONResponse:
     account = await auth.require_account(request)
     async with _ctx(request).pool.acquire() as conn:
         own = await service.own_profile(conn, account)
-    return JSONResponse(me_view(own))
+        mail = await notification_mail.preferences(conn, account.id)
+    return JSONResponse(me_view(own, mail))
 
 
 async def patch_me(request: Request) -> JSONResponse:
     account = await auth.require_account(request)
     body = await read_json(request)
+    # The mail settings are checked before the profile changes: a bad value changes
+    # nothing.
+    modes = body.pop("email_notifications", None)
+    zone = body.pop("timezone", None)
+    if modes is not None:
+        notification_mail.check_modes(modes)
+    if zone is not None:
+        notification_mail.check_timezone(zone)
     own = await service.update_profile(_ctx(request), account, body)
-    return JSONResponse(me_view(own))
+    async with _ctx(request).pool.acquire() as conn:
+        if modes is not None or zone is not None:
+            mail = await notification_mail.update_preferences(conn, account.id, modes=modes,
+                                                              timezone=zone)
+        else:
+            mail = await notification_mail.preferences(conn, account.id)
+    return JSONResponse(me_view(own, mail))
 
 
 async def change_password(request: Request) -> Response:

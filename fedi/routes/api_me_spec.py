@@ -7,6 +7,7 @@ from typing import Any
 
 from fedi.core.i18n import LANGUAGES
 from fedi.forum import accounts as account_service
+from fedi.forum import notification_mail
 from fedi.forum import profiles as profile_service
 from fedi.routes.api_schemas import STR, define, obj, ok, operation
 
@@ -21,7 +22,16 @@ define("ProfileChangeRequest", obj({
     "affiliation": {"type": ["string", "null"],
                     "enum": [*profile_service.AFFILIATIONS, "", None]},
     "language": {"type": ["string", "null"], "enum": [*LANGUAGES, "", None]},
-}, optional=profile_service.PROFILE_FIELDS,
+    "email_notifications": {
+        "type": "object", "description": "modes to change, merged into the current ones: "
+        "default and/or types (reply, mention, like, accepted_answer, moderation, report, "
+        "signup, new_thread, watched_post), each immediate, daily, weekly or off; a type "
+        "set to null follows the default again",
+        "properties": {name: {"type": ["string", "null"],
+                              "enum": [*notification_mail.MODES, None]}
+                       for name in ("default", *notification_mail.TYPES)}},
+    "timezone": {"type": "string", "description": "IANA time zone name, e.g. Europe/Berlin"},
+}, optional=(*profile_service.PROFILE_FIELDS, "email_notifications", "timezone"),
    description="The fields to change; the others stay. Unknown fields are refused."))
 define("PasswordChangeRequest", obj({
     "current_password": STR,
@@ -50,9 +60,11 @@ OPENAPI_PATHS: dict[str, Any] = {
             auth=True, responses={"200": ok("the account", "OwnAccount"),
                                   "403": "the account is pending or suspended"}),
         "patch": operation(
-            "updateMe", "Change the caller's profile and language", "accounts", auth=True,
-            body="ProfileChangeRequest",
-            description="A change others see is sent to other servers as Update(Person).",
+            "updateMe", "Change the caller's profile, language and notification e-mail",
+            "accounts", auth=True, body="ProfileChangeRequest",
+            description="A change others see is sent to other servers as Update(Person). "
+                        "email_notifications and timezone set how notifications are "
+                        "mailed (a bad value changes nothing: 422).",
             responses={"200": ok("the account as it is now", "OwnAccount"),
                        "403": "the account is pending or suspended",
                        "422": "a field is invalid or unknown (`validation_failed`, "

@@ -118,6 +118,16 @@ _ACCOUNT: dict[str, Schema] = {
     "status": ACCOUNT_STATUS, "created_at": TIME,
 }
 define("Account", obj(_ACCOUNT, description="What anyone may see of an account (public_view)."))
+_MAIL_MODE: Schema = {"type": "string", "enum": ["immediate", "daily", "weekly", "off"]}
+define("EmailNotifications", obj({
+    "default": {**_MAIL_MODE, "description": "the mode of every type without its own; "
+                                             "new accounts: daily"},
+    **{name: _MAIL_MODE for name in ("reply", "mention", "like", "accepted_answer",
+                                     "moderation", "report", "signup", "new_thread",
+                                     "watched_post")},
+}, description="How notifications are mailed: immediate (grouped per minute), a daily or "
+               "weekly digest (07:00 in the account's time zone), or off; each type's "
+               "effective mode (reports and sign-ups immediately unless set or all off)."))
 define("OwnAccount", obj({
     **_ACCOUNT, "email": {"type": "string", "format": "email"},
     # The profile (fedi/forum/profiles.py, api_me.me_view).
@@ -129,6 +139,9 @@ define("OwnAccount", obj({
     "language": {"type": ["string", "null"], "enum": ["de", "en", None],
                  "description": "for pages and mails; null: the browser's"},
     "official": nullable(ref("OfficialPosition")),
+    # Notification e-mail (fedi/forum/notification_mail.py).
+    "email_notifications": ref("EmailNotifications"),
+    "timezone": {**STR, "description": "IANA time zone of the digests' morning (07:00)"},
 }, description="The caller's own account, with its e-mail address and profile."))
 define("TokenCreated", obj({"token": {**STR, "description": "shown only this once"},
                             "token_id": INT}))
@@ -207,13 +220,34 @@ _POST: dict[str, Schema] = {
     "last_activity_at": {**OPT_TIME, "description": "threads only"},
     "source": {**STR, "description": "Markdown; only for the author"},
     "liked": {**BOOL, "description": "whether the caller likes it; for logged-in callers"},
+    "unread": {**INT, "description": "new posts in the thread for the caller; thread lists "
+                                     "for logged-in callers (fedi/forum/notifications.py)"},
+    "official_answer": {**BOOL, "description": "a reply by an official account or "
+                                               "highlighted by a moderator"},
+    "highlighted": {**BOOL, "description": "a moderator highlighted it as the official answer"},
+    "kind": {"type": "string", "enum": ["question", "discussion"],
+             "description": "threads only"},
+    "state": {"type": "string", "enum": ["open", "answered", "solved"],
+              "description": "threads only: solved (accepted answer), answered (replies), "
+                             "open"},
+    "accepted_answer_id": {**OPT_INT, "description": "threads only: the accepted answer"},
+    "sort": {"type": "string", "enum": ["best", "oldest", "newest"],
+             "description": "threads with their replies only: the order of the answers"},
 }
-_POST_OPTIONAL = ("source", "liked")
+_POST_OPTIONAL = ("source", "liked", "unread", "kind", "state", "accepted_answer_id", "sort")
 define("Post", obj(_POST, optional=_POST_OPTIONAL, description="A thread or reply (post_view)."))
+define("PostWarning", obj({
+    "code": {"type": "string", "enum": ["unknown_mention", "too_many_mentions"]},
+    "message": STR,
+    "handle": {**STR, "description": "the mention as written, e.g. @name@host"},
+}, description="Something the author should know about a post that was written anyway "
+               "(a mention that could not be resolved stays plain text)."))
 define("PostWithReplies", obj({
     **_POST, "replies": {"type": "array", "items": ref("PostWithReplies"),
                          "description": "direct replies, each with its own replies"},
-}, optional=_POST_OPTIONAL, description="A post and the replies below it "
+    "warnings": {"type": "array", "items": ref("PostWarning"),
+                 "description": "only in the answer to creating or editing a post"},
+}, optional=(*_POST_OPTIONAL, "warnings"), description="A post and the replies below it "
                                         "(post_with_replies)."))
 define_page("PostPage", "Post")
 define("LikeState", obj({"id": INT, "like_count": INT, "liked": BOOL}))
@@ -221,7 +255,13 @@ define("NewThreadRequest", obj({
     "title": {"type": "string", "maxLength": post_service.THREAD_TITLE_MAX},
     "content": {"type": "string", "maxLength": post_service.BODY_MAX,
                 "description": "Markdown"},
-}))
+    "kind": {"type": "string", "enum": list(post_service.KINDS),
+             "description": "question or discussion; default: the group's default_kind"},
+}, optional=["kind"]))
+define("AcceptedAnswer", obj({
+    "thread_id": INT, "accepted_answer_id": OPT_INT,
+    "state": {"type": "string", "enum": ["open", "answered", "solved"]},
+}, description="A thread's accepted answer after a choice (api_answers.py)."))
 define("NewReplyRequest", obj({
     "content": {"type": "string", "maxLength": post_service.BODY_MAX, "description": "Markdown"},
 }))

@@ -16,11 +16,15 @@ from fedi.routes import (
     api_admin_groups_spec,
     api_admin_officials,
     api_admin_spec,
+    api_answers_spec,
     api_auth_mail_spec,
+    api_events_spec,
     api_forum_spec,
     api_me_spec,
     api_modlog_spec,
+    api_notifications_spec,
     api_privacy_spec,
+    api_search_spec,
     api_terms_spec,
 )
 from fedi.routes.api_schemas import components, ok, operation
@@ -30,6 +34,8 @@ TAGS = [
     {"name": "auth", "description": "API tokens"},
     {"name": "groups", "description": "topic groups and membership"},
     {"name": "posts", "description": "threads, replies and likes"},
+    {"name": "events", "description": "events of groups, registration"},
+    {"name": "notifications", "description": "notifications, watching, unread tracking"},
     {"name": "moderation", "description": "moderators' and admins' tools, reports, modlog"},
     {"name": "admin", "description": "instance settings"},
     {"name": "meta", "description": "this document"},
@@ -45,7 +51,8 @@ OPENAPI_PATHS: dict[str, Any] = {
 def api_modules() -> list[ModuleType]:
     return [api_accounts_spec, api_forum_spec, api_admin_groups_spec, api_admin_spec,
             api_auth_mail_spec, api_modlog_spec, api_me_spec, api_terms_spec, api_privacy_spec,
-            api_admin_officials]
+            api_admin_officials, api_answers_spec, api_notifications_spec,
+            api_search_spec, api_events_spec]
 
 
 def build_document(base_url: str) -> dict[str, Any]:

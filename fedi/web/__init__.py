@@ -10,6 +10,7 @@ from typing import Any
 
 from fedi.web.account_pages import default_limits
 from fedi.web.common import html_error_handlers, unavailable_page, wants_html
+from fedi.web.event_pages import HTML_PAGES as EVENT_PAGES
 from fedi.web.modlog_page import HTML_PAGES as TRANSPARENCY_PAGES
 from fedi.web.pages import HTML_PAGES
 from fedi.web.routes import routes
@@ -24,5 +25,6 @@ def install(app: Any) -> None:
         pages = app.state.html_pages = {}
     pages.update(HTML_PAGES)
     pages.update(TRANSPARENCY_PAGES)  # kinds "modlog" and "moderators"
+    pages.update(EVENT_PAGES)  # kind "event" (fedi/routes/events.py)
     app.state.web_limits = default_limits()
     html_error_handlers(app)

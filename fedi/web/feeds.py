@@ -19,7 +19,9 @@ from fedi.forum.views import actors_for
 from fedi.web.common import ctx_of, int_param, web_endpoint
 from fedi.web.pages import group_path, thread_path
 from fedi.web.render import finish
+from fedi.web.tag_pages import tag_name, tag_path
 from storage import posts as post_store
+from storage import tags as tag_store
 from storage.actors import Actor
 from storage.posts import Post
 
@@ -111,4 +113,23 @@ async def thread_feed(request: Request) -> Response:
         feed_id=post.ap_id + "#feed", title=post.title or "", page_url=base + thread_path(post),
         self_url=f"{base}/posts/{post.id}/feed.atom", updated=updated, entries=entries,
         actors=actors, base=base,
+    ))
+
+
+@web_endpoint
+async def tag_feed(request: Request) -> Response:
+    """The threads carrying a hashtag (fedi/web/tag_pages.py), newest first."""
+    ctx = ctx_of(request)
+    name = tag_name(request)
+    async with ctx.pool.acquire() as conn:
+        threads = await tag_store.tag_threads_page(conn, name, limit=FEED_ENTRIES)
+        actors = await actors_for(conn, threads)
+    base = ctx.settings.base_url
+    path = tag_path(name)
+    updated = max(((t.updated or t.published) for t in threads),
+                  default=datetime.fromtimestamp(0).astimezone())
+    return _response(request, _feed(
+        feed_id=base + path, title="#" + name, page_url=base + path,
+        self_url=f"{base}{path}/feed.atom", updated=updated, entries=threads, actors=actors,
+        base=base,
     ))

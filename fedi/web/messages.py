@@ -90,6 +90,21 @@ SERVICE_MESSAGES = (
     N_("text must not be empty"),
     N_("text must be at most 100000 characters"),
     N_("another version was published at the same moment; please try again"),
+    # fedi.forum.answers, posts (thread kinds), web.tag_pages
+    N_("sort must be best, oldest or newest"),
+    N_("a thread cannot be its own answer: give the id of a reply"),
+    N_("this reply is not the accepted answer"),
+    N_("only a reply can be an official answer: give a reply's id"),
+    N_("a deleted or removed reply cannot be highlighted"),
+    N_("this reply is highlighted already"),
+    N_("this reply is not highlighted already"),
+    N_('kind must be "question" or "discussion"'),
+    N_("This is not a hashtag."),
+    # fedi.forum.events (the event form names its fields; these are about the whole body)
+    N_("agenda must be a list of at most 100 items"),
+    N_("each agenda item is an object with time, title and speaker"),
+    N_("the body must be a JSON object"),
+    N_("place must be an object (name, street, postal_code, locality, region, country)"),
 )
 
 # The sentence shown for a message nobody translated, by the answer's status.
@@ -166,6 +181,11 @@ _PATTERNS = (
     (re.compile(r"^no report (\d+)$"), N_("There is no report %(value)s.")),
     (re.compile(r"^no ban (\d+)$"), N_("There is no ban %(value)s.")),
     (re.compile(r"^no account '(.*)'$"), N_("There is no account %(value)s.")),
+    (re.compile(r"^no event (\d+)$"), N_("There is no event %(value)s.")),
+    (re.compile(r"^no registration (\d+) for this event$"),
+     N_("There is no registration %(value)s for this event.")),
+    (re.compile(r"^the thread of post (\d+) is unknown$"),
+     N_("The thread of post %(value)s is not known here.")),
     (re.compile(r"^kind must be one of (.*), got '.*'$"),
      N_("This kind of document does not exist; there are: %(value)s.")),
     (re.compile(r"^no version of (.*) is published$"),
@@ -174,6 +194,14 @@ _PATTERNS = (
      N_("This version is not the current one: please read and accept version %(value)s.")),
     (re.compile(r"^the text is the same as version (\S+)$"),
      N_("The text is the same as version %(value)s.")),
+    # fedi.forum.events: a form field's checks (the page shows them beside the field)
+    (re.compile(r"^([\w.]+) is required$"), N_("Please fill in this field.")),
+    (re.compile(r"^([\w.]+) must be a string$"), N_("Please enter text in this field.")),
+    (re.compile(r"^[\w.]+ must be at most (\S+) characters$"),
+     N_("This field takes at most %(value)s characters.")),
+    (re.compile(r"^([\w.]+) must be an http\(s\) URL$"),
+     N_("Please enter a web address that starts with https:// or http://.")),
+    (re.compile(r"^[\w.]+ must be one of (.*)$"), N_("Please choose one of: %(value)s.")),
 )
 
 

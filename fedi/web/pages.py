@@ -1,4 +1,4 @@
-"""The pages people read: start page, group, thread, profile, search.
+"""The pages people read: start page, group, thread, profile (search: search_pages.py).
 
 Group, thread and profile pages live at the ActivityPub ids (/groups/{name}, /posts/{id},
 /users/{name}); ``fedi.routes.activitypub`` calls the renderers registered in
@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from fedi.core.errors import Gone, NotFound
 from fedi.core.markup import html_to_text, render_markdown
+from fedi.forum import answers, notifications, policy, profiles
 from fedi.forum import groups as group_service
-from fedi.forum import policy, profiles
 from fedi.forum.policy import Action
 from fedi.forum.staff import Staff
 from fedi.forum.views import actors_for
@@ -28,19 +29,22 @@ from fedi.web.common import (
     row_page,
     web_endpoint,
 )
+from fedi.web.mention_hint import unknown_mentions
 from fedi.web.render import language, page
-from fedi.web.session import current_viewer
+from fedi.web.session import Viewer, current_viewer
 from storage import accounts as account_store
 from storage import actors as actor_store
+from storage import events as event_store
 from storage import follows as follow_store
 from storage import groups as group_store
+from storage import notifications as notification_store
 from storage import posts as post_store
-from storage import search as search_store
 from storage.actors import Actor
-from storage.posts import Post, PostInThread
+from storage.posts import Post
 
 THREADS_PER_PAGE = 25
-SEARCH_MAX = 200
+OPEN_QUESTIONS = 10  # unsolved questions across groups on the start page
+NEXT_EVENTS = 5  # "Nächste Veranstaltungen" on the start page (event_pages.py)
 DESCRIPTION_SETTING = "instance_description"
 
 
@@ -74,7 +78,18 @@ async def start_page(request: Request, *, values: dict[str, str] | None = None,
         groups = await group_store.list_groups(conn)
         stats = await group_store.stats(conn, [g.id for g in groups])
         description = await account_store.get_setting(conn, DESCRIPTION_SETTING)
+        open_questions = await post_store.open_questions(conn, limit=OPEN_QUESTIONS)
+        next_events = await event_store.listing(conn, limit=NEXT_EVENTS)
+        viewer = await current_viewer(request)
+        # Per group, the threads with posts new to the viewer (issue 14).
+        groups_new = (await notifications.unread_for_groups(conn, viewer.account,
+                                                            [g.id for g in groups])
+                      if viewer is not None else {})
     return await page(request, "index.html", {
+        "groups_new": groups_new,
+        "next_events": next_events,
+        "open_questions": open_questions,
+        "question_groups": {g.id: g for g in groups},
         "description": description if isinstance(description, str) else None,
         "local_groups": [g for g in groups if g.local],
         "remote_groups": [g for g in groups if not g.local],
@@ -104,9 +119,11 @@ async def group_page(request: Request, group: Actor) -> Response:
         raise Gone("This group has been deleted.")
     viewer = await current_viewer(request)
     before = _cursor(request.query_params.get("after"))
+    state = request.query_params.get("state") or ""
+    state = state if state in post_store.STATE_FILTERS else ""
     async with ctx.pool.acquire() as conn:
         threads = await post_store.threads_page(conn, group.id, limit=THREADS_PER_PAGE + 1,
-                                                before=before)
+                                                before=before, state=state or None)
         actors = await actors_for(conn, threads)
         stats = (await group_store.stats(conn, [group.id])).get(group.id)
         details = await group_store.get(conn, group.id)
@@ -121,6 +138,12 @@ async def group_page(request: Request, group: Actor) -> Response:
                     conn, Action.FOLLOW, viewer.actor, group=group))
         may_post = viewer is not None and post_refusal is None
         moderators = await group_store.moderators(conn, group.id)
+        # "n neu" per thread, and whether the viewer muted the group (issue 14).
+        unread = (await notifications.unread_for_threads(conn, viewer.account,
+                                                         [t.id for t in threads])
+                  if viewer is not None else {})
+        muted = (await notification_store.group_muted(conn, viewer.account.id, group.id)
+                 if viewer is not None else False)
     next_after = None
     if len(threads) > THREADS_PER_PAGE:
         threads = threads[:THREADS_PER_PAGE]
@@ -140,8 +163,11 @@ async def group_page(request: Request, group: Actor) -> Response:
         "post_refusal": post_refusal,
         "follow_refusal": follow_refusal,
         "first_page": before is None,
+        "state": state,
         "next_after": next_after,
         "moderators": moderators,
+        "unread": unread,
+        "group_muted": muted,
     })
 
 
@@ -194,6 +220,25 @@ def flatten_replies(posts: list[Post], root_id: int) -> list[TreeItem]:
     return items
 
 
+@dataclass(frozen=True)
+class ThreadReading:
+    """The viewer's first new post (before this visit) and watch level."""
+
+    first_unread: int | None
+    watch_level: str | None
+
+
+async def _read_thread(conn: Any, viewer: Viewer, thread: Post, posts: list[Post]
+                       ) -> ThreadReading:
+    """Where the viewer stopped reading, then the thread read up to its newest post
+    shown (with its notices): the page links to the first new post."""
+    first = await notifications.first_unread(conn, viewer.account, thread.id)
+    await notifications.mark_thread_seen(conn, viewer.account, thread.id,
+                                         max(p.id for p in posts) if posts else thread.id)
+    level = await notification_store.watch_level(conn, viewer.account.id, thread.id)
+    return ThreadReading(first, level or "none")
+
+
 async def thread_page(request: Request, post: Post) -> Response:
     if post.parent_id is not None:
         # A reply's id opens its thread at the reply.
@@ -212,13 +257,32 @@ async def thread_page(request: Request, post: Post) -> Response:
         liked = (await post_store.liked_by(conn, viewer.actor.id, [p.id for p in posts])
                  if viewer is not None else set())
         reply_refusal = like_refusal = None
+        may_accept = viewer is not None and await policy.refusal(
+            conn, Action.ACCEPT_ANSWER, viewer.actor, group=group, thread=post,
+            post=post) is None
         if viewer is not None:  # the services' rules, so the page offers only what they allow
             reply_refusal = refusal_of(request, await policy.refusal(
                 conn, Action.REPLY, viewer.actor, group=group, thread=post, post=post))
             # Each post's own visibility is the template's: here the viewer and the group.
             like_refusal = refusal_of(request, await policy.refusal(
                 conn, Action.LIKE, viewer.actor, group=group))
+        reading = (await _read_thread(conn, viewer, post, posts)
+                   if viewer is not None else ThreadReading(None, None))
+    # Questions (fedi/forum/answers.py): the answers in the chosen order, the accepted
+    # one shown under the question too, official answers marked.
+    sort = request.query_params.get("sort") or ""
+    sort = sort if sort in answers.SORTS else answers.default_sort(post)
+    direct = answers.sort_answers([p for p in posts if p.parent_id == post.id], post, sort,
+                                  actors)
+    posts = [post, *direct, *(p for p in posts if p.parent_id not in (None, post.id))]
     return await page(request, "thread.html", {
+        "sort": sort,
+        "sorts": answers.SORTS,
+        "accepted": next((p for p in posts if p.id == post.accepted_answer_id
+                          and p.visible), None),
+        "official_ids": {p.id for p in posts
+                         if not p.is_thread and answers.is_official(p, actors.get(p.author_id))},
+        "may_accept": may_accept,
         "may_moderate": moderator,
         "root": post,
         "group": group,
@@ -230,6 +294,11 @@ async def thread_page(request: Request, post: Post) -> Response:
         "may_reply": viewer is not None and reply_refusal is None,
         "reply_refusal": reply_refusal,
         "may_like": viewer is not None and like_refusal is None,
+        # After a post whose mentions stayed text (fedi/web/mention_hint.py).
+        "unknown_mentions": unknown_mentions(request) if viewer is not None else [],
+        # Unread tracking and watching (fedi/forum/notifications.py).
+        "first_unread": reading.first_unread,
+        "watch_level": reading.watch_level,
     })
 
 
@@ -250,29 +319,6 @@ async def user_page(request: Request, actor: Actor) -> Response:
         "hits": hits,
         "excerpt": excerpt,
         "thread_path": thread_path,
-    })
-
-
-# Search -----------------------------------------------------------------------------------
-
-@web_endpoint
-async def search(request: Request) -> Response:
-    ctx = ctx_of(request)
-    query = " ".join(request.query_params.get("q", "").split())[:SEARCH_MAX]
-    ref = request.query_params.get("group", "").strip()
-    async with ctx.pool.acquire() as conn:
-        groups = await group_store.list_groups(conn, local=True)
-    group = next((g for g in groups if g.username == ref.lower()), None) if ref else None
-    if ref and group is None:
-        raise NotFound("This group does not exist here.")
-    hits: list[PostInThread] = []
-    if query:
-        async with ctx.pool.acquire() as conn:
-            hits = await search_store.search_posts(
-                conn, query, group_id=group.id if group else None)
-    return await page(request, "search.html", {
-        "query": query, "group": group, "groups": groups, "hits": hits,
-        "excerpt": excerpt, "thread_path": thread_path,
     })
 
 

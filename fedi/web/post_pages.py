@@ -16,6 +16,7 @@ from fedi.forum import policy, remote_groups
 from fedi.forum import posts as post_service
 from fedi.forum.policy import Action, Refusal
 from fedi.forum.views import actors_for
+from fedi.web import search_pages
 from fedi.web.common import (
     ctx_of,
     field_errors,
@@ -27,9 +28,11 @@ from fedi.web.common import (
     text,
     web_endpoint,
 )
+from fedi.web.mention_hint import with_hint
 from fedi.web.pages import group_path, start_page, thread_path
 from fedi.web.render import page, redirect
 from storage import actors as actor_store
+from storage import groups as group_store
 from storage.actors import Actor
 from storage.posts import Post
 
@@ -102,10 +105,13 @@ async def new_thread_form(request: Request) -> Response:
     context: dict[str, object] = {"group": group, "group_path": group_path(group)}
     async with ctx_of(request).pool.acquire() as conn:
         found = await policy.refusal(conn, Action.START_THREAD, viewer.actor, group=group)
+        details = await group_store.get(conn, group.id)
     if found is not None:
         return await _refused(request, "thread", context, found.error())
     return await page(request, "post_form.html", {
         "mode": "thread", **context, "values": {}, "errors": {},
+        # Question or discussion: the group's default (migration 0014).
+        "default_kind": details.default_kind if details else "question",
     })
 
 
@@ -114,15 +120,23 @@ async def new_thread(request: Request) -> Response:
     group = await _writable_group(request)
     viewer = await require_viewer(request, group_path(group))
     form = await read_form(request)
-    values = {"title": text(form, "title"), "content": text(form, "content")}
+    values = {"title": text(form, "title"), "content": text(form, "content"),
+              "kind": text(form, "kind")}
+    if text(form, "action") == "check":  # "Prüfen": similar threads, the typed text kept
+        return await page(request, "post_form.html", {
+            "mode": "thread", "group": group, "group_path": group_path(group),
+            "values": values, "errors": {},
+            **await search_pages.similar_context(request, values["title"])})
+    warnings: list[dict[str, str]] = []
     try:
         post = await post_service.create_thread(ctx_of(request), author=viewer.actor,
                                                 group=group, title=values["title"],
-                                                content=values["content"])
+                                                content=values["content"], warnings=warnings,
+                                                kind=values["kind"] or None)
     except AppError as exc:
         return await _form_again(request, "thread",
                                  {"group": group, "group_path": group_path(group)}, values, exc)
-    return redirect(request, thread_path(post), flash="posted")
+    return redirect(request, with_hint(thread_path(post), warnings), flash="posted")
 
 
 # Reply ------------------------------------------------------------------------------------
@@ -148,13 +162,15 @@ async def reply(request: Request) -> Response:
     viewer = await require_viewer(request, thread_path(parent))
     form = await read_form(request)
     values = {"content": text(form, "content")}
+    warnings: list[dict[str, str]] = []
     try:
         post = await post_service.create_reply(ctx_of(request), author=viewer.actor,
-                                               parent=parent, content=values["content"])
+                                               parent=parent, content=values["content"],
+                                               warnings=warnings)
     except AppError as exc:
         return await _form_again(request, "reply", await _with_author(request, parent),
                                  values, exc)
-    return redirect(request, thread_path(post), flash="replied")
+    return redirect(request, with_hint(thread_path(post), warnings), flash="replied")
 
 
 # Edit and delete --------------------------------------------------------------------------
@@ -177,14 +193,16 @@ async def edit(request: Request) -> Response:
     viewer = await require_viewer(request, thread_path(post))
     form = await read_form(request)
     values = {"title": text(form, "title"), "content": text(form, "content")}
+    warnings: list[dict[str, str]] = []
     try:
         updated = await post_service.edit_post(
             ctx_of(request), actor=viewer.actor, post=post,
-            title=values["title"] if post.is_thread else None, content=values["content"])
+            title=values["title"] if post.is_thread else None, content=values["content"],
+            warnings=warnings)
     except AppError as exc:
         return await _form_again(request, "edit", await _with_author(request, post),
                                  values, exc)
-    return redirect(request, thread_path(updated), flash="edited")
+    return redirect(request, with_hint(thread_path(updated), warnings), flash="edited")
 
 
 @web_endpoint

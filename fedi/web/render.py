@@ -22,6 +22,7 @@ from fedi.core.markup import shift_headings
 from fedi.forum import terms
 from fedi.web.messages import translate_message
 from fedi.web.session import CSRF_FIELD, csrf_token, current_viewer, set_csrf_cookie
+from storage import notifications as notification_store
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANG_COOKIE = "demisa_lang"
@@ -53,6 +54,8 @@ FLASH_KEYS = frozenset({
     # settings (fedi/web/settings_pages.py)
     "settings_saved", "password_changed", "logged_out_everywhere", "email_change_sent",
     "email_changed",
+    # notifications (fedi/web/notification_pages.py)
+    "notifications_read", "watching", "muted", "unwatched", "group_muted", "group_unmuted",
 })
 
 
@@ -115,10 +118,14 @@ async def page(request: Request, template: str, context: dict[str, Any] | None =
     viewer = await current_viewer(request)
     flash = request.cookies.get(FLASH_COOKIE)
     terms_due = False
+    unread_notifications = 0
     if viewer is not None:
         # New terms to accept: a banner on every page says so (fedi/forum/terms.py).
         async with _ctx(request).pool.acquire() as conn:
             terms_due = bool(await terms.due(conn, viewer.account))
+            # The bell's count in the header: one small indexed query.
+            unread_notifications = await notification_store.unread_count(
+                conn, viewer.account.id)
     values: dict[str, Any] = {
         "request": request,
         "viewer": viewer,
@@ -128,6 +135,7 @@ async def page(request: Request, template: str, context: dict[str, Any] | None =
         "here_quoted": quote(current_path(request), safe=""),
         "flash": flash if flash in FLASH_KEYS else None,
         "terms_due": terms_due,
+        "unread_notifications": unread_notifications,
     }
     values.update(context or {})
     body = environment(lang).get_template(template).render(values)

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from fedi.core.errors import AppError, ValidationFailed
 from fedi.core.i18n import LANGUAGES
-from fedi.forum import email_change, profiles
+from fedi.forum import email_change, notification_mail, profiles
 from fedi.web.common import ctx_of, field_errors, read_form, require_viewer, text, web_endpoint
 from fedi.web.messages import N_
 from fedi.web.render import LANG_COOKIE, page, redirect
@@ -20,6 +20,20 @@ from storage import accounts as account_store
 
 LANG_COOKIE_AGE = 365 * 24 * 3600
 PASSWORDS_DIFFER = N_("The two passwords are not the same.")
+# The notification e-mail fieldset: the types (English msgids) and the modes.
+MAIL_TYPES = (
+    ("reply", N_("Replies to your threads and posts")),
+    ("mention", N_("Mentions of you")),
+    ("like", N_("Likes of your posts")),
+    ("accepted_answer", N_("Accepted answers")),
+    ("moderation", N_("Moderation decisions about your content")),
+    ("watched_post", N_("New posts in threads you watch")),
+    ("new_thread", N_("New threads in groups you follow")),
+    ("report", N_("New reports (moderators)")),
+    ("signup", N_("Sign-ups waiting for approval (administrators)")),
+)
+MAIL_MODES = (("immediate", N_("Immediately")), ("daily", N_("Daily digest")),
+              ("weekly", N_("Weekly digest")), ("off", N_("Off")))
 
 
 async def _page(request: Request, viewer: Viewer, *, values: dict[str, Any] | None = None,
@@ -27,6 +41,7 @@ async def _page(request: Request, viewer: Viewer, *, values: dict[str, Any] | No
     async with ctx_of(request).pool.acquire() as conn:
         own = await profiles.own_profile(conn, viewer.account)
         tokens = await account_store.list_tokens(conn, viewer.account.id, limit=200)
+        mail = await notification_mail.preferences(conn, viewer.account.id)
     current = {
         "display_name": own.actor.name or "", "bio": own.profile.bio_source,
         "organisation": own.profile.organisation, "municipality": own.profile.municipality,
@@ -37,6 +52,10 @@ async def _page(request: Request, viewer: Viewer, *, values: dict[str, Any] | No
         "affiliations": profiles.AFFILIATION_LABELS, "languages": LANGUAGES,
         "tokens": tokens, "current_token": viewer.token_id,
         "bio_max": profiles.BIO_MAX, "text_max": profiles.TEXT_MAX,
+        "mail_modes": {**mail.modes, "default": mail.modes.get(
+            "default", notification_mail.DEFAULT_MODE)},
+        "mail_timezone": (values or {}).get("timezone", mail.timezone),
+        "mail_types": MAIL_TYPES, "mail_mode_labels": MAIL_MODES,
     }, status=status)
 
 
@@ -61,6 +80,26 @@ async def save_profile(request: Request) -> Response:
         response.set_cookie(LANG_COOKIE, own.language, max_age=LANG_COOKIE_AGE, httponly=True,
                             secure=ctx_of(request).settings.https, samesite="lax", path="/")
     return response
+
+
+@web_endpoint
+async def save_notifications(request: Request) -> Response:
+    """The notification e-mail fieldset: a mode for every type ("" follows the default)
+    and the time zone of the digests."""
+    viewer = await require_viewer(request, "/settings")
+    form = await read_form(request)
+    modes: dict[str, str | None] = {"default": text(form, "mail_default") or None}
+    for key, _label in MAIL_TYPES:
+        modes[key] = text(form, f"mail_{key}") or None
+    zone = text(form, "timezone")
+    try:
+        async with ctx_of(request).pool.acquire() as conn:
+            await notification_mail.update_preferences(conn, viewer.account.id, modes=modes,
+                                                       timezone=zone)
+    except AppError as exc:
+        return await _page(request, viewer, errors=field_errors(request, exc),
+                           values={"timezone": zone}, status=exc.status)
+    return redirect(request, "/settings", flash="settings_saved")
 
 
 @web_endpoint

@@ -38,7 +38,7 @@ CREATE TABLE notifications (
     read_at timestamptz,
     UNIQUE (account_id, dedupe_key)
 );
-CREATE INDEX notifications_account ON notifications (account_id, id DESC);
+CREATE INDEX notifications_account ON notifications (account_id, created_at DESC, id DESC);
 CREATE INDEX notifications_unread ON notifications (account_id) WHERE read_at IS NULL;
 CREATE INDEX notifications_post ON notifications (post_id);
 CREATE INDEX notifications_thread ON notifications (thread_id);

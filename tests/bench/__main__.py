@@ -1,4 +1,4 @@
-"""``python -m tests.bench [pages] [inbox] [fanout]`` (all three without arguments).
+"""``python -m tests.bench [pages] [inbox] [fanout] [search]`` (all without arguments).
 
 Starts the embedded PostgreSQL (unless DATABASE_URL is set), prints the machine, then
 each benchmark's figures with the baseline measured in the same run and the ratio.
@@ -13,10 +13,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.bench import fanout, inbox, pages
+from tests.bench import fanout, inbox, pages, search
 from tests.bench.support import machine
 
-BENCHMARKS = ("pages", "inbox", "fanout")
+BENCHMARKS = ("pages", "inbox", "fanout", "search")
 
 
 def main(argv: list[str]) -> int:
@@ -43,6 +43,8 @@ def main(argv: list[str]) -> int:
                 asyncio.run(pages.run(server_dsn))
             elif name == "inbox":
                 asyncio.run(inbox.run(server_dsn, pgdata))
+            elif name == "search":
+                asyncio.run(search.run(server_dsn))
             else:
                 asyncio.run(fanout.run(server_dsn, pgdata))
             sys.stdout.flush()

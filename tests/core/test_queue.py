@@ -36,6 +36,8 @@ from storage.deliveries import DeliveryState
 from storage.erasure import ErasureState
 from storage.inbox import InboxState
 from storage.mail import MailState
+from storage.notification_events import EventState
+from storage.notification_mail import NotificationMailState
 from tests.conftest import LiveServer, free_port, make_settings
 from tests.support.outages import Proxy
 from tests.support.receivers import Receiver
@@ -84,7 +86,8 @@ async def wait_for(condition: Callable[[], Awaitable[bool]], seconds: float = 20
 @pytest.mark.parametrize(("table", "states"), [
     ("deliveries", DeliveryState), ("inbox_activities", InboxState),
     ("backfill_jobs", BackfillState), ("mail_outbox", MailState),
-    ("account_erasures", ErasureState),
+    ("account_erasures", ErasureState), ("notification_events", EventState),
+    ("notification_mail_jobs", NotificationMailState),
 ])
 async def test_each_queues_state_enum_equals_the_check_of_its_table(
     pool: asyncpg.Pool, table: str, states: type[StrEnum]

@@ -380,7 +380,9 @@ async def test_the_same_refusal_through_the_api_a_web_form_and_an_inbound_activi
 
 
 def test_the_table_covers_every_refusal_and_says_why_a_path_cannot_apply() -> None:
-    assert {c.rule for c in CASES} == policy.RULES - {"account_inactive"}
+    # The event rules (issue 16) have their own table: tests/events/test_event_api.py.
+    # not_asker (choosing an accepted answer) has its own tests: tests/routes/test_api_answers.py
+    assert {c.rule for c in CASES} == policy.RULES - {"account_inactive", "not_asker"} - EVENT_RULES
     for case in CASES:
         assert case.local is None or case.remote is None, case.id  # one path at least
     assert [c.id for c in CASES if c.local] == ["domain-blocked"]
@@ -393,6 +395,13 @@ def test_the_table_covers_every_refusal_and_says_why_a_path_cannot_apply() -> No
 @pytest.fixture
 def ctx(app_client: httpx.AsyncClient) -> Context:
     return app_client.app.state.ctx  # type: ignore[attr-defined, no-any-return]
+
+
+# The event actions (issue 16) need an event and the organiser's role: their table is
+# tests/events/test_event_api.py (the rules above apply to them as to every action).
+# ACCEPT_ANSWER depends on who asked: tests/routes/test_api_answers.py tests it.
+ACTIONS = [a for a in Action if a not in (Action.CREATE_EVENT, Action.REGISTER,
+                                          Action.ACCEPT_ANSWER)]
 
 
 @dataclass
@@ -432,7 +441,7 @@ class Scene:
         thread = await self.post(self.thread)
         return {action: await self.code(action, actor, group=group, thread=thread,
                                         post=thread)
-                for action in Action}
+                for action in ACTIONS}
 
 
 @pytest.fixture
@@ -452,7 +461,7 @@ async def scene(ctx: Context) -> Scene:
     return Scene(ctx, anna.actor, mod.actor, eve, group, other, thread, reply)
 
 
-ALL_NONE = dict.fromkeys(Action)
+ALL_NONE = dict.fromkeys(ACTIONS)
 
 
 async def test_nothing_is_refused_without_a_reason(scene: Scene) -> None:
@@ -465,7 +474,7 @@ async def test_a_blocked_domain_refuses_everything_its_actors_do(scene: Scene) -
     async with scene.ctx.pool.acquire() as conn:
         await moderation_store.block_domain(conn, "social.example")
         found = await policy.refusal(conn, Action.FOLLOW, scene.eve, group=scene.group)
-    assert await scene.codes(scene.eve, scene.group) == dict.fromkeys(Action, "domain_blocked")
+    assert await scene.codes(scene.eve, scene.group) == dict.fromkeys(ACTIONS, "domain_blocked")
     assert found is not None and found.message == \
         "The instance social.example is blocked here."
     assert await scene.codes(scene.anna, scene.group) == ALL_NONE
@@ -480,8 +489,8 @@ async def test_an_account_that_is_not_active_takes_no_part(scene: Scene) -> None
         await account_store.set_account_status(conn, mod.id, "pending")
     # Reports too: a suspended account does nothing here.
     assert await scene.codes(scene.anna, scene.group) == \
-        dict.fromkeys(Action, "account_suspended")
-    assert await scene.codes(scene.mod) == dict.fromkeys(Action, "account_inactive")
+        dict.fromkeys(ACTIONS, "account_suspended")
+    assert await scene.codes(scene.mod) == dict.fromkeys(ACTIONS, "account_inactive")
     # A group is no account: its rules are its own.
     assert await scene.code(Action.FOLLOW, scene.group) is None
 
@@ -495,12 +504,12 @@ async def test_bans_end_taking_part_but_not_reporting(scene: Scene) -> None:
         await moderation_store.lift_ban(conn, lifted.id)
         await moderation_store.ban(conn, actor_id=scene.mod.id, group_id=scene.other_group.id,
                                    expires_at=datetime.now(UTC) - timedelta(minutes=1))
-    group_ban = {**dict.fromkeys(Action, "banned_group"), Action.REPORT: None}
+    group_ban = {**dict.fromkeys(ACTIONS, "banned_group"), Action.REPORT: None}
     assert await scene.codes(scene.anna, scene.group) == group_ban
     # A group ban holds in its group only.
     assert await scene.codes(scene.anna, scene.other_group) == ALL_NONE
     assert await scene.codes(scene.anna) == ALL_NONE
-    instance_ban = {**dict.fromkeys(Action, "banned_instance"), Action.REPORT: None}
+    instance_ban = {**dict.fromkeys(ACTIONS, "banned_instance"), Action.REPORT: None}
     for where in (scene.group, scene.other_group, None):
         assert await scene.codes(scene.eve, where) == instance_ban
     # Lifted and expired bans are over.
@@ -532,7 +541,7 @@ async def test_a_ban_s_sentence_names_its_reason(scene: Scene) -> None:
 async def test_a_deleted_group_takes_nothing_but_reports(scene: Scene) -> None:
     async with scene.ctx.pool.acquire() as conn:
         await actor_store.mark_deleted(conn, scene.group.id)
-    gone = {**dict.fromkeys(Action, "group_gone"), Action.REPORT: None}
+    gone = {**dict.fromkeys(ACTIONS, "group_gone"), Action.REPORT: None}
     for actor in (scene.anna, scene.mod, scene.eve):
         assert await scene.codes(actor, scene.group) == gone
 
@@ -682,8 +691,25 @@ SENTENCES = [
     (Refusal("thread_gone"), "This thread was deleted or removed."),
     (Refusal("thread_locked"), "This thread is closed: no new replies."),
     (Refusal("post_gone"), "This post was deleted or removed."),
+    (Refusal("not_asker"), "Only the person who asked and the moderators of the group may "
+     "choose the accepted answer."),
 ]
-GONE = {"group_gone", "thread_gone", "post_gone"}
+SENTENCES += [
+    (Refusal("events_moderators_only"),
+     "Only the moderators of this group may create and change its events."),
+    (Refusal("event_gone"), "This event was deleted."),
+    (Refusal("event_cancelled"), "This event was cancelled: no registrations."),
+    (Refusal("event_over"), "This event is over: no registrations."),
+    (Refusal("registration_closed"), "This event takes no registrations."),
+    (Refusal("registration_external"), "Registration for this event is on another website: "
+     "follow the link on the event page."),
+    (Refusal("registration_deadline"), "The registration deadline for this event has passed."),
+    (Refusal("event_full"), "This event is fully booked."),
+]
+EVENT_RULES = {"events_moderators_only", "event_gone", "event_cancelled", "event_over",
+               "registration_closed", "registration_external", "registration_deadline",
+               "event_full"}
+GONE = {"group_gone", "thread_gone", "post_gone", "event_gone"}
 
 
 def test_every_code_has_an_english_sentence_and_a_status() -> None:

@@ -4,6 +4,7 @@ activity type has its handler in the module named after it (issue 12)."""
 from __future__ import annotations
 
 import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +21,11 @@ def test_known_types_are_the_dispatch_table_s_keys() -> None:
 
 def test_each_type_is_handled_in_the_module_named_after_it() -> None:
     for kind, handler in HANDLERS.items():
-        module = importlib.import_module(f"fedi.inbound.{kind.lower()}")
+        # ChooseAnswer -> choose_answer
+        name = re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
+        module = importlib.import_module(f"fedi.inbound.{name}")
         assert handler.__module__ == module.__name__, kind
-        assert handler.__name__ == f"handle_{kind.lower()}", kind
+        assert handler.__name__ == f"handle_{name}", kind
 
 
 def test_the_inbox_route_does_not_load_the_handlers() -> None:

@@ -12,6 +12,7 @@ from fedi.core.actors import create_local_actor
 from fedi.core.context import Context
 from fedi.core.ratelimit import RateLimiter
 from fedi.forum import accounts as service
+from fedi.forum import notification_mail
 from fedi.routes.api_accounts import OPENAPI_PATHS, routes
 from fedi.web.account_pages import LOGIN_LIMIT, SIGNUP_LIMIT
 from tests.web.conftest import csrf_of
@@ -22,6 +23,8 @@ PUBLIC_FIELDS = {"id", "username", "display_name", "ap_id", "url", "role", "stat
 # The profile on /api/v1/me (fedi/routes/api_me.py).
 PROFILE_FIELDS = {"bio", "bio_html", "organisation", "municipality", "affiliation", "language",
                   "official"}
+# The mail settings on /api/v1/me (issue 14: notifications by e-mail, digests).
+MAIL_FIELDS = {"email_notifications", "timezone"}
 
 
 def _ctx(client: httpx.AsyncClient) -> Context:
@@ -164,7 +167,9 @@ async def test_log_in_me_tokens_and_revocation_over_loopback(
         me = await client.get("/api/v1/me", headers=_bearer(first))
         assert me.status_code == 200
         assert me.json()["email"] == "Carla@Example.org"
-        assert set(me.json()) == PUBLIC_FIELDS | {"email"} | PROFILE_FIELDS
+        assert set(me.json()) == PUBLIC_FIELDS | {"email"} | PROFILE_FIELDS | MAIL_FIELDS
+        assert me.json()["email_notifications"]["default"] == notification_mail.DEFAULT_MODE
+        assert me.json()["timezone"] == "Europe/Berlin"
 
         listed = await client.get("/api/v1/auth/tokens", headers=_bearer(first))
         assert listed.status_code == 200

@@ -226,6 +226,14 @@ async def test_a_citizen_signs_up_writes_and_reads_in_german_and_english(
     assert await like.get_attribute("aria-pressed") == "true"
     assert (await like.inner_text()).split()[-1] == "1"
 
+    # The asker accepts the first reply (issue 15): the box under the question, checked
+    # by axe with the thread page below.
+    await page.locator("li.reply", has_text="Die Gemeinde hilft beim Ausfüllen.").first \
+        .get_by_role("button", name="Als Antwort akzeptieren").first.click()
+    box = page.locator("section.accepted-answer")
+    await box.get_by_role("heading", name="✔ Akzeptierte Antwort").wait_for()
+    await box.get_by_text("Die Gemeinde hilft beim Ausfüllen.").wait_for()
+
     # Thread page: collapsing a reply's replies hides them (native <details>).
     await page.goto(thread_url)
     await checker.check("thread-de")

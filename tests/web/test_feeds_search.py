@@ -66,7 +66,7 @@ async def test_search_finds_a_german_word_form(app_client: httpx.AsyncClient, ct
     assert only_h1(response.text) == "Suche"
     assert "1 Treffer" in response.text
     assert f'href="/posts/{thread.id}"' in response.text
-    assert "Förderanträge beim Landkreis" in response.text
+    assert "<mark>Förderanträge</mark> beim Landkreis" in response.text
     # Limited to one group, the same word finds nothing in another.
     narrowed = await app_client.get("/search", params={"q": "Förderantrag", "group": "verkehr"})
     assert "0 Treffer" in narrowed.text and "Nichts gefunden" in narrowed.text

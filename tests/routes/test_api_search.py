@@ -1,0 +1,95 @@
+"""``GET /api/v1/search`` (fedi/routes/api_search.py): items, paging with ``next`` past 50
+results, filters, and the errors (400 for q, 404 for unknown group or author, 422 cursor)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from fedi.core.context import Context
+from fedi.forum import posts as post_service
+from storage import posts as post_store
+from tests.support.helpers import make_group, make_user
+
+
+@pytest.fixture
+def ctx(app_client: httpx.AsyncClient) -> Context:
+    return app_client.app.state.ctx  # type: ignore[attr-defined, no-any-return]
+
+
+async def test_search_api_items_and_filters(app_client: httpx.AsyncClient, ctx: Context) -> None:
+    alice = await make_user(ctx, "alice")
+    bob = await make_user(ctx, "bob")
+    group = await make_group(ctx)
+    await make_group(ctx, "verkehr", title="Verkehr")
+    thread = await post_service.create_thread(
+        ctx, author=alice.actor, group=group, title="Glasfaserausbau <b>Nord</b>",
+        content="Wer hat Förderanträge gestellt? <script>x()</script>")
+    reply = await post_service.create_reply(ctx, author=bob.actor, parent=thread,
+                                            content="Wir, mit dem Förderantrag vom Mai.")
+    r = await app_client.get("/api/v1/search", params={"q": "förderantrag"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["next"] is None
+    items = {i["id"]: i for i in body["items"]}
+    assert set(items) == {thread.id, reply.id}
+    item = items[thread.id]
+    assert item["type"] == "thread" and item["thread_id"] == thread.id
+    assert item["title"] == "Glasfaserausbau <b>Nord</b>"  # JSON text, not HTML
+    assert "<mark>Förderanträge</mark>" in item["snippet"] and "<script" not in item["snippet"]
+    assert item["group"].startswith("breitband@") and item["author"].startswith("alice@")
+    assert item["state"] == "answered" and item["accepted"] is False
+    assert item["url"].endswith(f"/posts/{thread.id}")
+    assert items[reply.id]["type"] == "post"
+    assert items[reply.id]["url"].endswith(f"/posts/{thread.id}#post-{reply.id}")
+    assert items[reply.id]["title"] == "Glasfaserausbau <b>Nord</b>"
+    only_bob = (await app_client.get("/api/v1/search", params={
+        "q": "Förderantrag", "author": "bob"})).json()["items"]
+    assert [i["id"] for i in only_bob] == [reply.id]
+    other = (await app_client.get("/api/v1/search", params={
+        "q": "Förderantrag", "group": "verkehr"})).json()
+    assert other == {"items": [], "next": None}
+    unanswered = (await app_client.get("/api/v1/search", params={
+        "q": "Förderantrag", "state": "unanswered"})).json()
+    assert unanswered["items"] == []
+
+
+@pytest.mark.parametrize(("params", "status", "code", "field"), [
+    ({}, 400, "invalid_query", "q"),
+    ({"q": "   "}, 400, "invalid_query", "q"),
+    ({"q": "x" * 201}, 400, "invalid_query", "q"),
+    ({"q": "Glas", "state": "closed"}, 400, "invalid_query", "state"),
+    ({"q": "Glas", "group": "nirgendwo"}, 404, "not_found", "group"),
+    ({"q": "Glas", "author": "niemand"}, 404, "not_found", "author"),
+    ({"q": "Glas", "cursor": "bogus"}, 422, "validation_failed", "cursor"),
+    ({"q": "Glas", "limit": "500"}, 422, "validation_failed", "limit"),
+])
+async def test_search_api_errors(app_client: httpx.AsyncClient, ctx: Context,
+                                 params: dict[str, str], status: int, code: str,
+                                 field: str) -> None:
+    await make_group(ctx)
+    r = await app_client.get("/api/v1/search", params=params)
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert body["error"] == code and body["field"] == field and body["message"]
+
+
+async def test_search_api_pages_past_fifty(app_client: httpx.AsyncClient, ctx: Context) -> None:
+    alice = await make_user(ctx, "alice")
+    group = await make_group(ctx)
+    async with ctx.pool.acquire() as conn:
+        for i in range(75):
+            await post_store.insert(conn, {
+                "ap_id": f"https://example.org/p/{i}", "local": False, "group_id": group.id,
+                "author_id": alice.actor.id, "title": f"Breitbandplanung {i}",
+                "content_html": "<p>Text</p>"})
+    seen: list[int] = []
+    params = {"q": "Breitband", "limit": "50"}
+    first = (await app_client.get("/api/v1/search", params=params)).json()
+    assert len(first["items"]) == 50 and first["next"]
+    seen += [i["id"] for i in first["items"]]
+    second = (await app_client.get("/api/v1/search",
+                                   params={**params, "cursor": first["next"]})).json()
+    seen += [i["id"] for i in second["items"]]
+    assert second["next"] is None
+    assert len(seen) == 75 and len(set(seen)) == 75
