@@ -10,7 +10,7 @@ import contextlib
 import logging
 import sys
 import types
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 import asyncpg
@@ -137,3 +137,27 @@ async def wait_for_database(dsn: str, *, stop: asyncio.Event | None = None,
             if stop.is_set():
                 return False
         delay = min(delay * 2, max_delay)
+
+
+def run_periodically(job: Callable[[], Awaitable[object]], interval: float, what: str,
+                     logger: logging.Logger) -> Callable[[], Awaitable[None]]:
+    """Run ``job`` now and then every ``interval`` seconds in a task (a startup hook's
+    loop); a database or network failure is logged as "<what> failed" and the loop goes
+    on. Returns the hook's stopper."""
+
+    async def loop() -> None:
+        while True:
+            try:
+                await job()
+            except (asyncpg.PostgresError, OSError) as exc:
+                logger.warning("%s failed: %s", what, exc)
+            await asyncio.sleep(interval)
+
+    task = asyncio.create_task(loop())
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return stop

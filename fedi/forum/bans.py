@@ -9,18 +9,15 @@ same transaction. :func:`start_ban_expiry` is the startup hook that lifts expire
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
-
 from fedi.core.actors import instance_actor
 from fedi.core.context import Context
 from fedi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from fedi.core.runtime import run_periodically
 from fedi.federation import moderation_out as out
 from fedi.forum.groups import find_group
 from fedi.forum.staff import (
@@ -171,19 +168,5 @@ async def start_ban_expiry(ctx: Context, run_workers: bool) -> Callable[[], Awai
     if not run_workers:
         return None
 
-    async def loop() -> None:
-        while True:
-            try:
-                await lift_expired_bans(ctx)
-            except (asyncpg.PostgresError, OSError) as exc:
-                log_.warning("lifting expired bans failed: %s", exc)
-            await asyncio.sleep(EXPIRY_INTERVAL)
-
-    task = asyncio.create_task(loop())
-
-    async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return stop
+    return run_periodically(lambda: lift_expired_bans(ctx), EXPIRY_INTERVAL,
+                            "lifting expired bans", log_)

@@ -8,18 +8,16 @@ person and event). The in-app side is a ``notification_events`` row of kind
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 from babel.dates import format_datetime
 
 from fedi.core.context import Context
 from fedi.core.mail import enqueue_mail, mail_language
+from fedi.core.runtime import run_periodically
 from fedi.federation.events import zone
 from storage import events as event_store
 from storage import notification_events
@@ -102,19 +100,5 @@ async def start_event_reminders(ctx: Context, run_workers: bool
     if not run_workers:
         return None
 
-    async def loop() -> None:
-        while True:
-            try:
-                await send_due_reminders(ctx)
-            except (asyncpg.PostgresError, OSError) as exc:
-                log.warning("sending event reminders failed: %s", exc)
-            await asyncio.sleep(REMINDER_INTERVAL)
-
-    task = asyncio.create_task(loop())
-
-    async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return stop
+    return run_periodically(lambda: send_due_reminders(ctx), REMINDER_INTERVAL,
+                            "sending event reminders", log)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -190,3 +191,15 @@ def row_page(render: HtmlPage) -> HtmlPage:
             return await error_page(request, exc)
 
     return wrapped
+
+
+def time_id_cursor(value: str | None) -> tuple[datetime, int] | None:
+    """A page link's ``<iso time>~<id>`` (time and id of the last item shown on the
+    previous page); a malformed one starts at the first page (None)."""
+    if not value or "~" not in value:
+        return None
+    when, _, ident = value.rpartition("~")
+    try:
+        return datetime.fromisoformat(when), int(ident)
+    except ValueError:
+        return None

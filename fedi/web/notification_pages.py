@@ -4,8 +4,6 @@ without script (POST, CSRF, redirect back)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -13,22 +11,20 @@ from fedi.forum import groups as group_service
 from fedi.forum import notifications as service
 from fedi.forum import posts as post_service
 from fedi.forum.notifications import NoticeView
-from fedi.web.common import ctx_of, int_param, read_form, require_viewer, text, web_endpoint
+from fedi.web.common import (
+    ctx_of,
+    int_param,
+    read_form,
+    require_viewer,
+    text,
+    time_id_cursor,
+    web_endpoint,
+)
 from fedi.web.pages import group_path
 from fedi.web.render import page, redirect
 
 PER_PAGE = 30
 
-
-def _cursor(value: str | None) -> tuple[datetime, int] | None:
-    """``before=<iso time>~<id>`` of the last notice on the previous page."""
-    if not value or "~" not in value:
-        return None
-    when, _, ident = value.rpartition("~")
-    try:
-        return datetime.fromisoformat(when), int(ident)
-    except ValueError:
-        return None
 
 
 def link_of(view: NoticeView) -> str | None:
@@ -50,7 +46,7 @@ def link_of(view: NoticeView) -> str | None:
 @web_endpoint
 async def notifications(request: Request) -> Response:
     viewer = await require_viewer(request)
-    before = _cursor(request.query_params.get("before"))
+    before = time_id_cursor(request.query_params.get("before"))
     views, unread = await service.list_notices(ctx_of(request), viewer.account,
                                                limit=PER_PAGE + 1, before=before)
     next_before = None

@@ -8,7 +8,6 @@ Group, thread and profile pages live at the ActivityPub ids (/groups/{name}, /po
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -27,6 +26,7 @@ from fedi.web.common import (
     may_moderate,
     refusal_of,
     row_page,
+    time_id_cursor,
     web_endpoint,
 )
 from fedi.web.mention_hint import unknown_mentions
@@ -102,23 +102,13 @@ async def start_page(request: Request, *, values: dict[str, str] | None = None,
 
 # Group page -------------------------------------------------------------------------------
 
-def _cursor(value: str | None) -> tuple[datetime, int] | None:
-    """``after=<iso time>~<id>`` of the last thread on the previous page; bad ones -> None."""
-    if not value or "~" not in value:
-        return None
-    when, _, ident = value.rpartition("~")
-    try:
-        return datetime.fromisoformat(when), int(ident)
-    except ValueError:
-        return None
-
 
 async def group_page(request: Request, group: Actor) -> Response:
     ctx = ctx_of(request)
     if group.deleted_at is not None:
         raise Gone("This group has been deleted.")
     viewer = await current_viewer(request)
-    before = _cursor(request.query_params.get("after"))
+    before = time_id_cursor(request.query_params.get("after"))
     state = request.query_params.get("state") or ""
     state = state if state in post_store.STATE_FILTERS else ""
     async with ctx.pool.acquire() as conn:

@@ -9,7 +9,6 @@ empty page, and only a name that cannot be a hashtag at all is a 404.
 
 from __future__ import annotations
 
-from datetime import datetime
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -18,7 +17,7 @@ from starlette.responses import Response
 from fedi.core.errors import NotFound
 from fedi.core.mention_markup import HASHTAG
 from fedi.forum.views import actors_for
-from fedi.web.common import ctx_of, web_endpoint
+from fedi.web.common import ctx_of, time_id_cursor, web_endpoint
 from fedi.web.pages import group_path
 from fedi.web.render import page
 from storage import tags as tag_store
@@ -39,22 +38,12 @@ def tag_path(name: str) -> str:
     return "/tags/" + quote(name, safe="")
 
 
-def _cursor(value: str | None) -> tuple[datetime, int] | None:
-    """``after=<iso time>~<id>``: published and id of the last thread shown."""
-    if not value or "~" not in value:
-        return None
-    when, _, ident = value.rpartition("~")
-    try:
-        return datetime.fromisoformat(when), int(ident)
-    except ValueError:
-        return None
-
 
 @web_endpoint
 async def tag_page(request: Request) -> Response:
     name = tag_name(request)
     ctx = ctx_of(request)
-    before = _cursor(request.query_params.get("after"))
+    before = time_id_cursor(request.query_params.get("after"))
     async with ctx.pool.acquire() as conn:
         threads = await tag_store.tag_threads_page(conn, name, limit=THREADS_PER_PAGE + 1,
                                                    before=before)
