@@ -68,16 +68,20 @@ async def insert(conn: Any, *, account_id: int, type_: str, dedupe_key: str, at:
 async def add_like(conn: Any, *, account_id: int, post_id: int, thread_id: int | None,
                    group_id: int | None, actor_id: int, at: datetime) -> int | None:
     """The one ``like`` notice of a post: a new liker raises ``count``, becomes its
-    ``actor_id`` and makes it unread again; a liker counted already changes nothing
+    ``actor_id`` (when it is the newest) and makes it unread again; a liker counted already changes nothing
     (replays, unlike and like again). The id when it changed, else None."""
     value: int | None = await conn.fetchval(
         """
         INSERT INTO notifications AS n (account_id, type, dedupe_key, actor_id, post_id,
-                                        thread_id, group_id, data)
+                                        thread_id, group_id, data, created_at)
         VALUES ($1, 'like', 'like:' || $2::bigint, $5, $2, $3, $4,
-                jsonb_build_object('likers', jsonb_build_array($5::bigint)))
+                jsonb_build_object('likers', jsonb_build_array($5::bigint)), $6)
         ON CONFLICT (account_id, dedupe_key) DO UPDATE
-           SET actor_id = excluded.actor_id, read_at = NULL,
+           -- The newest liker names the notice, whatever order the worker took the
+           -- like events in (it runs them concurrently).
+           SET actor_id = CASE WHEN $6 >= n.created_at THEN excluded.actor_id
+                               ELSE n.actor_id END,
+               read_at = NULL,
                created_at = greatest(n.created_at, $6),
                count = n.count + 1,
                data = jsonb_set(n.data, '{likers}',
