@@ -68,8 +68,9 @@ async def insert(conn: Any, *, account_id: int, type_: str, dedupe_key: str, at:
 async def add_like(conn: Any, *, account_id: int, post_id: int, thread_id: int | None,
                    group_id: int | None, actor_id: int, at: datetime) -> int | None:
     """The one ``like`` notice of a post: a new liker raises ``count``, becomes its
-    ``actor_id`` (when it is the newest) and makes it unread again; a liker counted already changes nothing
-    (replays, unlike and like again). The id when it changed, else None."""
+    ``actor_id`` (when it is the newest) and makes it unread again; a liker counted
+    already changes nothing (replays, unlike and like again). The id when it changed,
+    else None."""
     value: int | None = await conn.fetchval(
         """
         INSERT INTO notifications AS n (account_id, type, dedupe_key, actor_id, post_id,
