@@ -248,3 +248,47 @@ def serve_bare(port: int) -> None:
         return Response(status_code=202)
 
     run_uvicorn(Starlette(routes=[Route("/inbox", inbox, methods=["POST"])]), port)
+
+
+# -- goals: every benchmark returns what it measured against the issue's goals --------------
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One goal of issue 17, measured: ``ours`` and ``baseline`` in the same unit (higher is
+    better unless ``lower_is_better``), ``target`` the ratio ours/baseline must reach
+    (at least, or at most when ``lower_is_better``)."""
+
+    name: str
+    ours: float
+    baseline: float
+    unit: str
+    target: float
+    lower_is_better: bool = False
+    why: str = ""  # when not met: what limits it, in a sentence
+
+    @property
+    def ratio(self) -> float:
+        return self.ours / self.baseline if self.baseline else float("inf")
+
+    @property
+    def met(self) -> bool:
+        return self.ratio <= self.target if self.lower_is_better else self.ratio >= self.target
+
+    def line(self) -> str:
+        sign = "<=" if self.lower_is_better else ">="
+        verdict = "met" if self.met else "NOT met"
+        text = (f"{self.name}: ours {self.ours:,.4g} {self.unit}, baseline {self.baseline:,.4g}"
+                f" {self.unit}, ratio {self.ratio:.2f} (goal {sign} {self.target:g}): {verdict}")
+        if not self.met and self.why:
+            text += f" - {self.why}"
+        return text
+
+
+def print_goals(goals: Sequence[Goal]) -> None:
+    """The summary ``make bench`` ends with: one line per goal."""
+    print("\n== goals (issue 17) ==")
+    for goal in goals:
+        print(goal.line())
+    met = sum(goal.met for goal in goals)
+    print(f"{met} of {len(goals)} goals met")
