@@ -100,9 +100,10 @@ async def remote_follower_inboxes(conn: Any, target_id: int) -> list[FollowerInb
 
 
 async def follower_count(conn: Any, target_id: int) -> int:
+    """Accepted followers, from the counter row (migration 0017)."""
     return int(await conn.fetchval(
-        "SELECT count(*) FROM follows WHERE target_id = $1 AND state = 'accepted'", target_id
-    ))
+        "SELECT coalesce((SELECT followers FROM actor_counts WHERE actor_id = $1), 0)",
+        target_id))
 
 
 async def following(conn: Any, follower_id: int) -> list[tuple[Actor, str]]:
@@ -115,9 +116,10 @@ async def following(conn: Any, follower_id: int) -> list[tuple[Actor, str]]:
 
 
 async def following_count(conn: Any, follower_id: int) -> int:
+    """Accepted follows by the actor, from the counter row (migration 0017)."""
     return int(await conn.fetchval(
-        "SELECT count(*) FROM follows WHERE follower_id = $1 AND state = 'accepted'", follower_id
-    ))
+        "SELECT coalesce((SELECT following FROM actor_counts WHERE actor_id = $1), 0)",
+        follower_id))
 
 
 async def local_member_count(conn: Any, group_id: int) -> int:

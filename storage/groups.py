@@ -85,20 +85,19 @@ async def local_by_refs(conn: Any, refs: list[str]) -> list[Actor]:
 
 
 async def stats(conn: Any, actor_ids: list[int]) -> dict[int, GroupStats]:
+    """The counts a group shows, from its counter row (migration 0017: kept by triggers
+    in the writes' transactions), and its latest activity from the thread index."""
     rows = await conn.fetch(
         """
         SELECT g.actor_id,
-               (SELECT count(*) FROM posts p WHERE p.group_id = g.actor_id
-                  AND p.parent_id IS NULL AND p.deleted_at IS NULL AND p.removed_at IS NULL)
-                  AS thread_count,
-               (SELECT count(*) FROM posts p WHERE p.group_id = g.actor_id
-                  AND p.deleted_at IS NULL AND p.removed_at IS NULL) AS post_count,
-               (SELECT count(*) FROM follows f WHERE f.target_id = g.actor_id
-                  AND f.state = 'accepted') AS follower_count,
-               (SELECT max(p.last_activity_at) FROM posts p WHERE p.group_id = g.actor_id
-                  AND p.parent_id IS NULL AND p.deleted_at IS NULL AND p.removed_at IS NULL)
-                  AS last_activity_at
-        FROM groups g WHERE g.actor_id = ANY($1::bigint[])
+               coalesce(c.threads, 0) AS thread_count,
+               coalesce(c.posts, 0) AS post_count,
+               coalesce(c.followers, 0) AS follower_count,
+               (SELECT p.last_activity_at FROM posts p WHERE p.group_id = g.actor_id
+                  AND p.parent_id IS NULL AND p.deleted_at IS NULL AND p.removed_at IS NULL
+                  ORDER BY p.last_activity_at DESC LIMIT 1) AS last_activity_at
+        FROM groups g LEFT JOIN actor_counts c ON c.actor_id = g.actor_id
+        WHERE g.actor_id = ANY($1::bigint[])
         """,
         actor_ids,
     )

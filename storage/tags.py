@@ -57,7 +57,7 @@ async def tag_threads_page(conn: Any, tag: str, *, limit: int,
 
 
 async def count_tag_threads(conn: Any, tag: str) -> int:
+    """Visible threads with a visible post carrying the tag: the counter row kept by the
+    posts triggers of migration 0017 (tag_threads, tag_counts)."""
     return int(await conn.fetchval(
-        "SELECT count(DISTINCT p.thread_id) FROM posts p JOIN posts t ON t.id = p.thread_id"
-        " WHERE p.hashtags @> ARRAY[$1]::text[] AND p.deleted_at IS NULL"
-        " AND p.removed_at IS NULL AND t.deleted_at IS NULL AND t.removed_at IS NULL", tag))
+        "SELECT coalesce((SELECT threads FROM tag_counts WHERE tag = $1), 0)", tag))

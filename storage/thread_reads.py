@@ -71,16 +71,24 @@ async def groups_with_new(conn: Any, *, account_id: int, actor_id: int, since: d
     """Per group, how many of its visible threads have new posts for the reader."""
     if not group_ids:
         return {}
+    # Per group its threads active since $2 (posts_group_threads), each probed for one
+    # new post (posts_thread): written so that a generic plan, which knows neither the
+    # groups nor the time, still walks the indexes (issue 17).
     rows = await conn.fetch(
         f"""
-        SELECT t.group_id, count(DISTINCT t.id) AS n
-          FROM posts t
-          JOIN posts p ON p.thread_id = t.id
-          LEFT JOIN thread_reads r ON r.thread_id = t.id AND r.account_id = $3
-         WHERE t.group_id = ANY ($4::bigint[]) AND t.parent_id IS NULL
-           AND t.deleted_at IS NULL AND t.removed_at IS NULL
-           AND t.last_activity_at >= $2 AND {_NEW}
-         GROUP BY t.group_id
+        SELECT g.id AS group_id, count(*) AS n
+          FROM unnest($4::bigint[]) AS g(id)
+          JOIN LATERAL (
+                SELECT t.id FROM posts t
+                 WHERE t.group_id = g.id AND t.parent_id IS NULL
+                   AND t.deleted_at IS NULL AND t.removed_at IS NULL
+                   AND t.last_activity_at >= $2) AS t ON true
+          JOIN LATERAL (
+                SELECT 1 FROM posts p
+                  LEFT JOIN thread_reads r ON r.thread_id = p.thread_id AND r.account_id = $3
+                 WHERE p.thread_id = t.id AND {_NEW}
+                 LIMIT 1) AS new_post ON true
+         GROUP BY g.id
         """, actor_id, since, account_id, list(group_ids))
     return {r["group_id"]: int(r["n"]) for r in rows}
 
