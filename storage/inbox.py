@@ -52,6 +52,29 @@ class InboxActivity:
     processed_at: datetime | None
 
 
+# Who the key belongs to and whether a domain is refused, as SQL shared by the preflight
+# and the one-statement accept below (one definition, so the two cannot drift apart).
+_KEY_OF = """
+    SELECT ap_id, public_key_pem, deleted_at FROM actors
+    WHERE public_key_id = $1 AND public_key_pem IS NOT NULL
+    ORDER BY local DESC LIMIT 1
+"""
+_BLOCKED = """
+    (EXISTS (SELECT 1 FROM domain_blocks WHERE domain = ANY ($3::text[]))
+     OR (coalesce((SELECT value = 'true'::jsonb FROM instance_settings
+                   WHERE key = 'federation_allowlist'), false)
+         AND NOT EXISTS (SELECT 1 FROM domain_allows WHERE domain = ANY ($3::text[]))))
+"""
+_RECIPIENT_EXISTS = """
+    ($4::text IS NULL OR EXISTS (
+        SELECT 1 FROM actors WHERE ap_id = $4 AND local AND deleted_at IS NULL))
+"""
+_FAILING = """
+    EXISTS (SELECT 1 FROM instances WHERE domain = $10
+            AND (unavailable OR failing_since IS NOT NULL OR cardinality(failure_days) > 0))
+"""
+
+
 @dataclass(frozen=True)
 class Preflight:
     """What the inbox needs to know before verifying, read in one round trip."""
@@ -70,24 +93,14 @@ async def preflight(conn: Any, *, key_id: str, actor_ap_id: str, domains: Sequen
     (see storage.moderation.domain_candidates). ``blocked`` is also true in allowlist
     mode for a domain no allow entry covers."""
     row = await conn.fetchrow(
-        """
+        f"""
         SELECT k.ap_id AS key_owner, k.public_key_pem AS key_pem,
                k.deleted_at IS NOT NULL AS owner_deleted,
                EXISTS (SELECT 1 FROM actors WHERE ap_id = $2) AS actor_known,
-               (EXISTS (SELECT 1 FROM domain_blocks WHERE domain = ANY ($3::text[]))
-                OR (coalesce((SELECT value = 'true'::jsonb FROM instance_settings
-                              WHERE key = 'federation_allowlist'), false)
-                    AND NOT EXISTS (SELECT 1 FROM domain_allows
-                                    WHERE domain = ANY ($3::text[])))) AS blocked,
-               ($4::text IS NULL OR EXISTS (
-                   SELECT 1 FROM actors WHERE ap_id = $4 AND local AND deleted_at IS NULL
-               )) AS recipient_exists
+               {_BLOCKED} AS blocked,
+               {_RECIPIENT_EXISTS} AS recipient_exists
         FROM (SELECT 1) AS one
-        LEFT JOIN LATERAL (
-            SELECT ap_id, public_key_pem, deleted_at FROM actors
-            WHERE public_key_id = $1 AND public_key_pem IS NOT NULL
-            ORDER BY local DESC LIMIT 1
-        ) k ON true
+        LEFT JOIN LATERAL ({_KEY_OF}) k ON true
         """,
         key_id, actor_ap_id, list(domains), recipient_ap_id,
     )
@@ -98,13 +111,67 @@ async def preflight(conn: Any, *, key_id: str, actor_ap_id: str, domains: Sequen
     )
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """What :func:`accept` found and did."""
+
+    key_current: bool       # the cached key is still the signer's key in the actors table
+    blocked: bool
+    recipient_exists: bool
+    new: bool               # a row was inserted (False also for a replay)
+    failing: bool           # the sender's instance is marked failing
+
+    @property
+    def stored(self) -> bool:
+        """The checks passed (the row is there now, new or replayed)."""
+        return self.key_current and not self.blocked and self.recipient_exists
+
+
+async def accept(conn: Any, *, key_id: str, key_owner: str, key_pem: str,
+                 domains: Sequence[str], recipient_ap_id: str | None, ap_id: str,
+                 type_: str, actor_ap_id: str, payload_json: str, domain: str) -> Accepted:
+    """The inbox's fast path in one round trip: for a signature already verified with a
+    key the process had cached (``key_owner``'s ``key_pem`` under ``key_id``), check
+    that this is still the key the actors table has for that id (a rotated, removed or
+    re-owned key makes ``key_current`` false and nothing is stored: the caller verifies
+    afresh), that no domain is blocked and the recipient exists (as :func:`preflight`),
+    and insert the row (a replay is a no-op). ``payload_json``: the activity as JSON
+    text (the body as received), parsed by jsonb. Does not wake the workers
+    (:func:`wake`).
+    """
+    row = await conn.fetchrow(
+        f"""
+        WITH facts AS (
+            SELECT EXISTS (SELECT 1 FROM ({_KEY_OF}) k
+                           WHERE k.ap_id = $2 AND k.public_key_pem = $5) AS key_current,
+                   {_BLOCKED} AS blocked,
+                   {_RECIPIENT_EXISTS} AS recipient_exists
+        ), ins AS (
+            INSERT INTO inbox_activities (ap_id, type, actor_ap_id, signer_key_id, payload)
+            SELECT $6, $7, $8, $1, $9::text::jsonb FROM facts
+            WHERE key_current AND NOT blocked AND recipient_exists
+            ON CONFLICT (ap_id) DO NOTHING
+            RETURNING id
+        )
+        SELECT facts.*, EXISTS (SELECT 1 FROM ins) AS new, {_FAILING} AS failing
+        FROM facts
+        """,
+        key_id, key_owner, list(domains), recipient_ap_id, key_pem, ap_id, type_,
+        actor_ap_id, payload_json, domain,
+    )
+    return Accepted(key_current=row["key_current"], blocked=row["blocked"],
+                    recipient_exists=row["recipient_exists"], new=row["new"],
+                    failing=row["failing"])
+
+
 async def insert(conn: Any, *, ap_id: str, type_: str, actor_ap_id: str,
                  signer_key_id: str | None, payload: dict[str, Any],
                  domain: str) -> tuple[bool, bool]:
-    """Store a received activity (a replay is a no-op) and wake the workers.
+    """Store a received activity (a replay is a no-op).
 
     Returns (new, the sender's instance is marked failing), in one round trip: the
-    caller clears a failing mark only when there is one.
+    caller clears a failing mark only when there is one, and wakes the workers for a
+    new row (:func:`wake`, once for many rows).
     """
     row = await conn.fetchrow(
         """
@@ -117,12 +184,22 @@ async def insert(conn: Any, *, ap_id: str, type_: str, actor_ap_id: str,
         SELECT EXISTS (SELECT 1 FROM ins) AS new,
                EXISTS (SELECT 1 FROM instances WHERE domain = $6
                        AND (unavailable OR failing_since IS NOT NULL
-                            OR cardinality(failure_days) > 0)) AS failing,
-               CASE WHEN EXISTS (SELECT 1 FROM ins) THEN pg_notify($7, '')::text END AS woke
+                            OR cardinality(failure_days) > 0)) AS failing
         """,
-        ap_id, type_, actor_ap_id, signer_key_id, payload, domain, CHANNEL,
+        ap_id, type_, actor_ap_id, signer_key_id, payload, domain,
     )
     return bool(row["new"]), bool(row["failing"])
+
+
+async def wake(conn: Any) -> None:
+    """Wake the inbound workers (LISTEN on CHANNEL) for rows committed before this.
+
+    Its own statement, so a process sends one notification for many inserted rows: every
+    NOTIFY takes a database-wide lock at commit (it orders the notification queue) that
+    it holds through the commit's WAL flush, so one per inserted row serialises the
+    inbox's commits.
+    """
+    await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
 
 
 async def get(conn: Any, row_id: int) -> InboxActivity | None:
@@ -166,6 +243,33 @@ async def park(conn: Any, row_id: int, *, error: str) -> None:
     await conn.execute(
         "UPDATE inbox_activities SET state = 'parked', attempts = attempts + 1,"
         f" last_error = $2, processed_at = now(), {FINISHED} WHERE id = $1", row_id, error)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One processed row's outcome: ``done``, ``ignored`` or ``parked`` (with ``error``,
+    the reason), or ``queued`` again at ``at`` with ``error`` (a retry)."""
+
+    id: int
+    state: str
+    error: str | None = None
+    at: datetime | None = None
+
+
+async def record_outcomes(conn: Any, outcomes: Sequence[Outcome]) -> None:
+    """Many outcomes in one statement (the worker's batches); each ends its claim as
+    :func:`mark_done`, :func:`mark_ignored`, :func:`reschedule` and :func:`park` do."""
+    if not outcomes:
+        return
+    await conn.execute(
+        "UPDATE inbox_activities t SET state = o.state, attempts = t.attempts + 1,"
+        " last_error = o.error, next_attempt_at = coalesce(o.at, t.next_attempt_at),"
+        " processed_at = CASE WHEN o.state = 'queued' THEN t.processed_at ELSE now() END,"
+        f" {FINISHED}"
+        " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[])"
+        " AS o(id, state, error, at) WHERE t.id = o.id",
+        [o.id for o in outcomes], [o.state for o in outcomes], [o.error for o in outcomes],
+        [o.at for o in outcomes])
 
 
 async def parked(conn: Any, *, limit: int = 100,
