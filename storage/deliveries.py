@@ -84,20 +84,24 @@ async def insert_many(
     conn: Any, activity_id: int, targets: Sequence[tuple[str, str]]
 ) -> int:
     """Queue ``(inbox_url, domain)`` pairs for an activity; returns how many were new.
+    When some of them are due, the same statement wakes the workers (one ``pg_notify``
+    for the batch, delivered at commit): no second round trip.
 
     Rows for a host that is unavailable are queued parked (see :func:`park_domain`).
     """
     if not targets:
         return 0
-    result: str = await conn.execute(
-        "INSERT INTO deliveries (activity_id, inbox_url, domain, next_attempt_at)"
+    row = await conn.fetchrow(
+        "WITH ins AS (INSERT INTO deliveries (activity_id, inbox_url, domain, next_attempt_at)"
         " SELECT $1, t.inbox, t.domain, CASE WHEN i.unavailable THEN $4 ELSE now() END"
         " FROM unnest($2::text[], $3::text[]) AS t(inbox, domain)"
         " LEFT JOIN instances i ON i.domain = t.domain"
-        " ON CONFLICT (activity_id, inbox_url) DO NOTHING",
-        activity_id, [t[0] for t in targets], [t[1] for t in targets], PARKED,
+        " ON CONFLICT (activity_id, inbox_url) DO NOTHING RETURNING next_attempt_at < $4 AS due),"
+        " n AS (SELECT count(*) AS n, coalesce(bool_or(due), false) AS due FROM ins)"
+        " SELECT n.n, CASE WHEN n.due THEN pg_notify($5, '')::text END AS woke FROM n",
+        activity_id, [t[0] for t in targets], [t[1] for t in targets], PARKED, CHANNEL,
     )
-    return int(result.rsplit(" ", 1)[-1])
+    return int(row["n"])
 
 
 async def notify(conn: Any) -> None:
@@ -146,6 +150,19 @@ async def mark_delivered(conn: Any, delivery_id: int, *, status: int | None) -> 
         "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1,"
         f" last_status = $2, last_error = NULL, updated_at = now(), {FINISHED} WHERE id = $1",
         delivery_id, status,
+    )
+
+
+async def mark_delivered_many(conn: Any, delivered: Sequence[tuple[int, int | None]]
+                              ) -> None:
+    """:func:`mark_delivered` for many ``(id, status)`` pairs in one statement."""
+    if not delivered:
+        return
+    await conn.execute(
+        "UPDATE deliveries t SET state = 'delivered', attempts = t.attempts + 1,"
+        f" last_status = o.status, last_error = NULL, updated_at = now(), {FINISHED}"
+        " FROM unnest($1::bigint[], $2::int[]) AS o(id, status) WHERE t.id = o.id",
+        [d[0] for d in delivered], [d[1] for d in delivered],
     )
 
 

@@ -4,6 +4,14 @@ retry with backoff, park the rows of hosts that stay unavailable.
 :class:`DeliveryQueue` is a thin policy over the generic leased-queue runner of
 :mod:`fedi.core.queue` (claiming, leases, supervision), which ``fedi.worker`` runs next to
 the inbound queues. ``core/outbox.py`` writes the rows it sends.
+
+Successful sends are recorded in batches (:class:`fedi.core.queue.OutcomeBuffer`: one
+statement marks many rows delivered, one more records their hosts' success), within
+tens of milliseconds and before the worker signs off; their leases are renewed until
+then. A worker that dies in that window leaves those deliveries to be sent again, which
+ActivityPub receivers take (they de-duplicate by activity id), as they take the sends
+under way when a worker dies. Failures are recorded at once, one by one (their retry
+times and the host's failure days are per row).
 """
 
 from __future__ import annotations
@@ -16,13 +24,22 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from activitypub.delivery import DeliveryResult, Scheme, deliver
 from activitypub.httpsig import SigningKey
 from fedi.core.actors import signing_key
 from fedi.core.context import Context
-from fedi.core.queue import GRACE_SECONDS, LEASE, POLL_SECONDS, Backoff, persist
+from fedi.core.queue import (
+    GRACE_SECONDS,
+    LEASE,
+    POLL_SECONDS,
+    Backoff,
+    OutcomeBuffer,
+    persist,
+)
 from storage import actors as actor_store
 from storage import deliveries as delivery_store
 from storage import instances as instance_store
@@ -64,6 +81,16 @@ def retry_delay(
     return DELIVERY_BACKOFF.delay(failed_attempts, at_least=retry_after, rng=rng)
 
 
+@dataclass(frozen=True)
+class Delivered:
+    """A successful send, waiting in the batch of outcomes."""
+
+    id: int
+    domain: str
+    status: int | None
+    scheme: str | None
+
+
 class DeliveryQueue:
     """The outbound queue's policy: sign afresh, POST, record the outcome and the host's
     health; at most ``per_host`` sends to one host at a time."""
@@ -89,6 +116,8 @@ class DeliveryQueue:
         self._host_jobs: Counter[str] = Counter()  # claimed here and not finished
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._keys: dict[int, tuple[float, SigningKey | None]] = {}
+        self.outcomes: OutcomeBuffer[Delivered] = OutcomeBuffer(
+            ctx.pool, self._write_delivered, name="delivery outcomes")
 
     async def claim(self, conn: object, worker: uuid.UUID, limit: int
                     ) -> Sequence[ClaimedDelivery]:
@@ -107,6 +136,13 @@ class DeliveryQueue:
                 if stopping.is_set():
                     return False
                 result = await self._send(job)
+                if result.outcome == "delivered":
+                    # Written with others within milliseconds (retried while the
+                    # database restarts: it must not be sent twice for that).
+                    self.outcomes.add(job.id, Delivered(job.id, job.domain, result.status,
+                                                        result.scheme_used))
+                    log.debug("delivered %s to %s", job.activity_ap_id, job.inbox_url)
+                    return True
                 # Sent: a database that is restarting must not make it sent twice.
                 await persist(lambda: self._record(job, result))
                 return True
@@ -131,7 +167,7 @@ class DeliveryQueue:
             return DeliveryResult("failed", None, "the sending actor has no signing key", None)
         preferred: Scheme = "rfc9421" if job.signature_scheme == "rfc9421" else "cavage"
         return await deliver(
-            self.ctx.http, job.inbox_url, job.payload, key=key,
+            self.ctx.delivery_client, job.inbox_url, job.payload, key=key,
             preferred_scheme=preferred,
             allow_private=self.ctx.settings.allow_private_addresses,
             timeout=self.timeout,
@@ -154,6 +190,12 @@ class DeliveryQueue:
             self._keys.clear()
         self._keys[actor_id] = (time.monotonic(), key)
         return key
+
+    async def _write_delivered(self, conn: Any, batch: list[Delivered]) -> None:
+        async with conn.transaction():
+            await delivery_store.mark_delivered_many(conn, [(d.id, d.status) for d in batch])
+            await instance_store.record_successes(
+                conn, [(d.domain, d.scheme) for d in batch], now=self.clock())
 
     async def _record(self, job: ClaimedDelivery, result: DeliveryResult) -> None:
         now = self.clock()

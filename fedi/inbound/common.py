@@ -55,13 +55,15 @@ async def queue_reject(conn: Any, ctx: Context, *, sender: Actor, to: Actor,
                            inboxes=[inbox] if inbox else [], public=False)
 
 
-async def relay_to_group(conn: Any, ctx: Context, *, activity: vocab.Activity, post: Post
-                         ) -> None:
+async def relay_to_group(conn: Any, ctx: Context, *, activity: vocab.Activity, post: Post,
+                         group: Actor | None = None) -> None:
     """Announce a remote member's activity about ``post`` to the followers of the post's
-    group, when that group is one of ours (FEP-1b12)."""
+    group, when that group is one of ours (FEP-1b12). ``group``: the post's group row when
+    the caller has it (one round trip less)."""
     if post.group_id is None:
         return
-    group = await actor_store.get(conn, post.group_id)
+    if group is None or group.id != post.group_id:
+        group = await actor_store.get(conn, post.group_id)
     if group is None or not group.local or group.deleted_at is not None:
         return
     await relay(conn, ctx, group=group, inner=activity.to_json(), author=None,

@@ -100,7 +100,8 @@ async def handle_create(ctx: Context, activity: vocab.Activity, row: InboxActivi
                         found = await _reply_refusal(conn, group, author, post)
                         if found is not None:
                             raise _Rollback(found)
-                    await relay_to_group(conn, ctx, activity=activity, post=post)
+                    await relay_to_group(conn, ctx, activity=activity, post=post,
+                                         group=group)
                 return
             except _Rollback as exc:
                 refusal = exc.refusal

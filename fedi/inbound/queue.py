@@ -1,6 +1,12 @@
 """The inbound queue for the worker: claim stored activities, make sure they are
 trustworthy, run their handler, record the outcome on the row.
 
+Outcomes are written in batches (:class:`fedi.core.queue.OutcomeBuffer`, one statement
+for many rows): a worker that dies after a handler committed and before the outcome is
+written leaves the activity to be processed again, which the handlers take (a Create of a
+post stored already is a no-op, Likes and Follows are unique per actor and object,
+Deletes and Undos of what is gone are ignored; an Accept of a Follow may be sent twice).
+
 Outcomes: ``done``; ``ignored`` with the reason (not for us, refused, malformed, the
 origin says it does not exist); retried with backoff when something that may recover
 failed (a remote server down, a bug), and ``parked`` with the error after the last try.
@@ -24,13 +30,13 @@ from activitypub import vocab
 from activitypub.errors import FetchError, FetchStatusError, FetchTimeout, InvalidObject
 from fedi.core.context import Context
 from fedi.core.errors import AppError
-from fedi.core.queue import LEASE, Backoff
+from fedi.core.queue import LEASE, Backoff, OutcomeBuffer
 from fedi.federation.remote import fetch, host_of
 from fedi.inbound.dispatch import handler_for
 from fedi.inbound.outcomes import Ignored, NotYet
 from storage import actors as actor_store
 from storage import inbox as inbox_store
-from storage.inbox import InboxActivity
+from storage.inbox import InboxActivity, InboxState, Outcome
 
 log = logging.getLogger("fedi.inbound")
 
@@ -60,6 +66,8 @@ class InboundQueue:
         self.ctx = ctx
         self.clock = clock
         self.lease = lease
+        self.outcomes: OutcomeBuffer[Outcome] = OutcomeBuffer(
+            ctx.pool, inbox_store.record_outcomes, name="inbound outcomes")
 
     async def claim(self, conn: object, worker: uuid.UUID, limit: int
                     ) -> Sequence[InboxActivity]:
@@ -99,12 +107,11 @@ class InboundQueue:
         return True
 
     async def _finish(self, job: InboxActivity, *, ignored: str | None) -> None:
-        async with self.ctx.pool.acquire() as conn:
-            if ignored is None:
-                await inbox_store.mark_done(conn, job.id)
-            else:
-                log.info("inbound %s %s ignored: %s", job.type, job.ap_id, ignored)
-                await inbox_store.mark_ignored(conn, job.id, reason=ignored[:2000])
+        if ignored is None:
+            self.outcomes.add(job.id, Outcome(job.id, InboxState.DONE))
+        else:
+            log.info("inbound %s %s ignored: %s", job.type, job.ap_id, ignored)
+            self.outcomes.add(job.id, Outcome(job.id, InboxState.IGNORED, ignored[:2000]))
 
     async def _wait(self, job: InboxActivity, reason: str) -> None:
         """Try again later, by the deadline at the latest; after it, give up."""
@@ -115,21 +122,19 @@ class InboundQueue:
             await self._finish(job, ignored=f"{reason} (waited {minutes:.0f} min)")
             return
         delay = timedelta(seconds=RETRY_DELAYS[min(job.attempts, len(RETRY_DELAYS) - 1)])
-        async with self.ctx.pool.acquire() as conn:
-            await inbox_store.reschedule(conn, job.id, at=min(now + delay, deadline),
-                                         error=f"waiting: {reason}"[:2000])
+        self.outcomes.add(job.id, Outcome(job.id, InboxState.QUEUED,
+                                          f"waiting: {reason}"[:2000],
+                                          min(now + delay, deadline)))
 
     async def _retry(self, job: InboxActivity, error: str) -> None:
         attempt = job.attempts + 1
         delay = BACKOFF.delay(attempt)
-        async with self.ctx.pool.acquire() as conn:
-            if delay is None:
-                log.warning("inbound %s parked after %d attempts: %s", job.ap_id, attempt,
-                            error)
-                await inbox_store.park(conn, job.id, error=error[:2000])
-            else:
-                at = self.clock() + timedelta(seconds=delay)
-                await inbox_store.reschedule(conn, job.id, at=at, error=error[:2000])
+        if delay is None:
+            log.warning("inbound %s parked after %d attempts: %s", job.ap_id, attempt, error)
+            self.outcomes.add(job.id, Outcome(job.id, InboxState.PARKED, error[:2000]))
+        else:
+            at = self.clock() + timedelta(seconds=delay)
+            self.outcomes.add(job.id, Outcome(job.id, InboxState.QUEUED, error[:2000], at))
 
 
 def _permanent(exc: FetchError) -> bool:
