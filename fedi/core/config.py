@@ -17,6 +17,14 @@ class ConfigError(Exception):
     """A setting has a wrong value; the message names the variable."""
 
 
+# Jobs in flight per worker process (FEDI_WORKERS). Deliveries mostly wait on the network:
+# a fan-out can go no faster than this many per round trip (32 at 100 ms: 320/s). On
+# loopback (tests/bench/fanout.py, 1,000 hosts, 2 cores) 16, 32 and 64 sent about equally
+# fast, CPU-bound; PostgreSQL's CPU per delivery fell as more were in flight (outcomes
+# batch better), 4 and 8 were slower (issue 17).
+DEFAULT_WORKERS = 32
+
+
 @dataclass(frozen=True)
 class Settings:
     base_url: str
@@ -64,7 +72,7 @@ class Settings:
             allow_private_addresses=_bool(env, "FEDI_ALLOW_PRIVATE_ADDRESSES", loopback),
             instance_name=env.get("FEDI_INSTANCE_NAME", "dEMiSA").strip() or "dEMiSA",
             log_level=_log_level(env.get("FEDI_LOG_LEVEL", "INFO")),
-            workers=_int(env, "FEDI_WORKERS", 4, minimum=0, maximum=256),
+            workers=_int(env, "FEDI_WORKERS", DEFAULT_WORKERS, minimum=0, maximum=256),
             demo=_bool(env, "FEDI_DEMO", True),
             smtp=parse_smtp_url(env.get("FEDI_SMTP_URL", "")),
             mail_from=_mail_from(env.get("FEDI_MAIL_FROM", ""), base_url),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import resource
 import sys
 import types
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -16,6 +17,7 @@ from contextlib import asynccontextmanager, contextmanager
 import asyncpg
 import httpx
 
+from activitypub.transport import DeliveryTransport
 from fedi import __version__
 from fedi.core.config import Settings
 from fedi.core.context import Context
@@ -55,16 +57,47 @@ def database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, OSError | TimeoutError) and _through_asyncpg(exc)
 
 
+# Deliveries to one host at once through the transport: the delivery queue's PER_HOST
+# (fedi.federation.delivery_queue, a layer above; kept equal by
+# tests/federation/test_delivery_transport.py).
+DELIVERY_PER_HOST = 4
+# Delivery connections in use at once (the worker's concurrency bounds them first); idle
+# ones are kept per host whatever their number, so a post to 1,000 hosts reuses them.
+DELIVERY_CONNECTIONS = 1000
+
+
 def user_agent(settings: Settings) -> str:
     return f"dEMiSA/{__version__} (+{settings.base_url})"
+
+
+def raise_open_files_limit() -> int:
+    """Lift the soft limit on open files to the hard one and return it: a fan-out keeps a
+    connection per host it delivered to (1,000 hosts, 1,000 sockets), and the usual soft
+    default is 1,024. asyncio polls with epoll, so descriptors above 1,024 are fine."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError) as exc:
+            log.warning("cannot raise the open files limit from %d: %s", soft, exc)
+    return soft
 
 
 @asynccontextmanager
 async def process_context(settings: Settings, dsn: str, *, pool_size: int,
                           http_connections: int = 100) -> AsyncIterator[Context]:
-    """The pool and the HTTP client of one process (``fedi serve`` or ``fedi worker``),
-    closed again on exit."""
+    """The pool, the HTTP client (fetching) and the delivery transport of one process
+    (``fedi serve`` or ``fedi worker``), closed again on exit."""
+    raise_open_files_limit()
     pool = await create_pool(dsn, min_size=1, max_size=pool_size)
+    transport = DeliveryTransport(
+        user_agent=user_agent(settings),
+        allow_private=settings.allow_private_addresses,
+        max_connections=max(DELIVERY_CONNECTIONS, http_connections),
+        per_host=DELIVERY_PER_HOST,
+    )
     try:
         async with httpx.AsyncClient(
             headers={"User-Agent": user_agent(settings)},
@@ -73,7 +106,10 @@ async def process_context(settings: Settings, dsn: str, *, pool_size: int,
                                 max_keepalive_connections=50),
             follow_redirects=False,
         ) as http:
-            yield Context(settings=settings, pool=pool, http=http)
+            try:
+                yield Context(settings=settings, pool=pool, http=http, transport=transport)
+            finally:
+                await transport.aclose()
     finally:
         try:
             # A graceful close waits for the server's answer; an unreachable one never

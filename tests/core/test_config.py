@@ -16,7 +16,7 @@ def test_defaults() -> None:
     assert s.database_url is None
     assert s.data_dir == Path("./.fedi-data")
     assert s.allow_private_addresses is True  # loopback base URL
-    assert s.workers == 4 and s.demo is True and s.log_level == "INFO"
+    assert s.workers == 32 and s.demo is True and s.log_level == "INFO"
     assert s.host == "127.0.0.1:8000"
 
 
