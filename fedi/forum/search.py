@@ -12,8 +12,11 @@ storage/search.py.
 
 from __future__ import annotations
 
+import bisect
 import html
+import math
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,6 +39,11 @@ _WORD = re.compile(r"\w+")
 _FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 # Shorter patterns would expand to too many unrelated words ("amt" in "Samt").
 MIN_INFIX = 4
+# A request ranks at most this many windows of CANDIDATE_CAP matches (its work is bounded
+# even when a state filter leaves few hits in each); a cursor goes on from there.
+MAX_WINDOWS = 4
+# A cursor's score that starts a window from its best hit (above any rank ts_rank_cd gives).
+WINDOW_START = 1e300
 
 
 class InvalidQuery(AppError):
@@ -45,7 +53,8 @@ class InvalidQuery(AppError):
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where the next page starts: the window's top id and the last (score, id) shown."""
+    """Where the next page starts: the window's top id and the last (score, id) shown
+    (WINDOW_START, 0: the window's first hit)."""
 
     top: int
     score: float
@@ -99,31 +108,120 @@ def _quote(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-async def build_query(conn: Any, query: str, *, any_word: bool = False) -> str | None:
-    """The tsquery text for ``query``; None when no word is left (only stopwords)."""
+@dataclass(frozen=True)
+class Query:
+    """A query as a tsquery text, and per word the lexemes it matches (``prefixes`` match
+    as prefixes, ``words`` exactly): what the frequency estimate reads."""
+
+    text: str
+    alternatives: list[tuple[list[str], list[str]]]  # per word: (prefixes, words)
+    any_word: bool
+
+
+async def build_query(conn: Any, query: str, *, any_word: bool = False) -> Query | None:
+    """The tsquery for ``query``; None when no word is left (only stopwords)."""
     tokens = words(query)
     if not tokens:
         return None
-    stems = await store.lexemes(conn, tokens)
-    # Per word, the pattern to look for inside compounds: the stem, or the folded word
-    # when the stem is short ("Faser" stems to 'fas', too short; 'faser' is not).
-    terms: list[tuple[str, str | None]] = []
-    for token, lexemes in zip(tokens, stems, strict=True):
-        folded = token.translate(_FOLD)
-        for lexeme in lexemes:
-            pattern = lexeme if len(lexeme) >= MIN_INFIX else (
-                folded if len(folded) >= MIN_INFIX else None)
-            terms.append((lexeme, pattern))
-    if not terms:
+    found = await store.terms(conn, tokens, [t.translate(_FOLD) for t in tokens], MIN_INFIX)
+    if not found:
         return None
-    patterns = sorted({p for _, p in terms if p})
-    found = dict(zip(patterns, await store.expansions(conn, patterns), strict=True))
     parts = []
-    for lexeme, pattern in terms:
-        alternatives = [_quote(lexeme) + (":*" if len(lexeme) >= 3 else "")]
-        alternatives += [_quote(w) for w in found.get(pattern or "", []) if w != lexeme]
-        parts.append("(" + " | ".join(alternatives) + ")")
-    return (" | " if any_word else " & ").join(parts)
+    alternatives: list[tuple[list[str], list[str]]] = []
+    for term in found:
+        prefix = len(term.lexeme) >= 3
+        others = [w for w in term.expansions if w != term.lexeme]
+        parts.append("(" + " | ".join(
+            [_quote(term.lexeme) + (":*" if prefix else "")] + [_quote(w) for w in others])
+            + ")")
+        alternatives.append(([term.lexeme], others) if prefix else ([], [term.lexeme, *others]))
+    return Query((" | " if any_word else " & ").join(parts), alternatives, any_word)
+
+
+# -- choosing how to collect a window's candidates (storage.search._candidates) -----------
+# Reading the newest documents in key order costs about one unit per document; collecting
+# the matches through the GIN index about GIN_COST units per match (its heap visits and
+# sorting; measured over a million seeded posts: 0.25 us a document read in key order,
+# about 11 us a match through the index). A term in a share s of the documents is read in
+# key order when the reading it needs for CANDIDATE_CAP matches (CANDIDATE_CAP / s
+# documents, whatever the number of matches) costs less than its matches through the index
+# (s x documents x GIN_COST), else it goes to the index (a rare term: few matches). The
+# reading stops after MARGIN times the expected documents (rounded up to a power of two):
+# a term rarer there than the statistics say (common years ago) then gets windows of the
+# documents read, fewer matches each, the work still bounded; a misjudged rare one costs
+# its matches through the index until the next ANALYZE.
+GIN_COST = 40.0
+DEFAULT_SHARE = 0.005  # PostgreSQL's DEFAULT_TS_MATCH_SEL
+RARE_SHARE = 0.0001
+MARGIN = 3
+STATS_SECONDS = 300.0  # how long the planner's statistics are reused in a process
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The most common lexemes (from ANALYZE) sorted, with running sums of their
+    frequencies: the frequency of a prefix is one subtraction."""
+
+    stats: store.TermStats
+    keys: list[str]
+    sums: list[float]  # sums[i]: total frequency of keys[:i]
+
+    @classmethod
+    def of(cls, stats: store.TermStats) -> Lexicon:
+        keys = sorted(stats.frequencies)
+        sums = [0.0]
+        for key in keys:
+            sums.append(sums[-1] + stats.frequencies[key])
+        return cls(stats, keys, sums)
+
+    def frequency(self, prefixes: list[str], exact: list[str]) -> float:
+        """An upper estimate of the share of documents holding any of the lexemes."""
+        # Not among the common ones: rarer than those (PostgreSQL's own guess for a lexeme
+        # its statistics do not list, ts_selfuncs.c), or rare when the list has them all.
+        unknown = RARE_SHARE if self.stats.complete else min(self.stats.floor,
+                                                             DEFAULT_SHARE) / 2
+        total = 0.0
+        for prefix in prefixes:
+            lo = bisect.bisect_left(self.keys, prefix)
+            hi = bisect.bisect_left(self.keys, prefix + "\U0010ffff")
+            total += self.sums[hi] - self.sums[lo] if hi > lo else unknown
+        total += sum(self.stats.frequencies.get(w, unknown) for w in exact)
+        return min(total, 1.0)
+
+    def scan(self, query: Query, *, threads_only: bool = False) -> int:
+        """How many of the newest documents to read in key order (0: use the index)."""
+        shares = [self.frequency(p, w) for p, w in query.alternatives]
+        if query.any_word:
+            share = 1 - math.prod(1 - f for f in shares)
+        else:
+            share = math.prod(shares)
+        if threads_only:
+            share *= self.stats.thread_share
+        if share <= 0:
+            return 0
+        expected = store.CANDIDATE_CAP / share
+        documents = self.stats.documents
+        if expected * 2 > documents or expected >= share * documents * GIN_COST:
+            return 0
+        return math.ceil(expected * MARGIN)
+
+
+_lexicons: dict[int, tuple[Any, float, Lexicon | None]] = {}  # id(pool): pool, until, lexicon
+
+
+async def lexicon(ctx: Context, conn: Any) -> Lexicon | None:
+    """The statistics of ctx's database, read at most every STATS_SECONDS per process;
+    None before the first ANALYZE (then every window is read in key order first)."""
+    entry = _lexicons.get(id(ctx.pool))
+    now = time.monotonic()
+    if entry is not None and entry[0] is ctx.pool and entry[1] > now:
+        return entry[2]
+    stats = await store.term_stats(conn)
+    found = Lexicon.of(stats) if stats is not None else None
+    if len(_lexicons) > 16:  # pools of closed test databases
+        _lexicons.clear()
+    _lexicons[id(ctx.pool)] = (ctx.pool, now + STATS_SECONDS, found)
+    return found
 
 
 def snippet(hit: Hit) -> Markup:
@@ -166,22 +264,33 @@ def check_state(state: str | None) -> str | None:
 async def search(ctx: Context, query: str, *, filters: Filters | None = None,
                  after: Cursor | None = None, limit: int = PAGE_SIZE) -> Page:
     """A page of hits for ``query`` (already :func:`clean_query`-ed), best first within
-    each window of CANDIDATE_CAP matches, newest window first."""
+    each window of CANDIDATE_CAP matches, newest window first.
+
+    A request reads at most MAX_WINDOWS windows: when a filter (a thread state) or hidden
+    posts leave fewer hits than a page in them, the page is short (even empty) and its
+    cursor starts the next, older window, so every match stays reachable by paging."""
+    filters = filters or Filters()
     async with ctx.pool.acquire() as conn:
-        tsquery = await build_query(conn, query)
-        if tsquery is None:
+        built = await build_query(conn, query)
+        if built is None:
             return Page([], None, {})
+        known = await lexicon(ctx, conn)
+        scan = known.scan(built, threads_only=filters.threads_only) if known else (
+            store.RECENT_SCAN)
         top = after.top if after else store.TOP
-        position = (after.score, after.post_id) if after else None
+        position = (after.score, after.post_id) if after and after.score < WINDOW_START else None
         shown: list[tuple[int, Hit]] = []  # (window top, hit)
-        while True:
+        resume: int | None = None  # the next window's top, when stopped before it
+        for windows in range(1, MAX_WINDOWS + 1):
             window = await store.search_window(
-                conn, tsquery, top=top, after=position, filters=filters or Filters(),
-                limit=limit + 1 - len(shown))
+                conn, built.text, top=top, after=position, filters=filters,
+                limit=limit + 1 - len(shown), scan=scan)
             shown += [(top, h) for h in window.hits]
-            if len(shown) > limit or window.size < store.CANDIDATE_CAP or window.low is None:
+            if len(shown) > limit or not window.more or window.low is None:
                 break
             top, position = window.low - 1, None  # the next, older window
+            if windows == MAX_WINDOWS:
+                resume = top
         actors = await actor_store.by_ids(
             conn, {h.post.author_id for _, h in shown}
             | {h.post.group_id for _, h in shown if h.post.group_id})
@@ -191,6 +300,8 @@ async def search(ctx: Context, query: str, *, filters: Filters | None = None,
     if more and shown:
         last_top, last = shown[-1]
         next_cursor = Cursor(last_top, last.score, last.post.id)
+    elif resume is not None:
+        next_cursor = Cursor(resume, WINDOW_START, 0)
     return Page([Result(h, snippet(h)) for _, h in shown], next_cursor, actors)
 
 
@@ -199,10 +310,12 @@ async def similar_threads(ctx: Context, title: str, *,
     """Up to ``limit`` threads like a title being typed: any of its words, solved first."""
     query = " ".join(title.split())[:MAX_QUERY]
     async with ctx.pool.acquire() as conn:
-        tsquery = await build_query(conn, query, any_word=True) if query else None
-        if tsquery is None:
+        built = await build_query(conn, query, any_word=True) if query else None
+        if built is None:
             return Page([], None, {})
-        hits = await store.similar_threads(conn, tsquery, limit=limit)
+        known = await lexicon(ctx, conn)
+        scan = known.scan(built, threads_only=True) if known else store.RECENT_SCAN
+        hits = await store.similar_threads(conn, built.text, limit=limit, scan=scan)
         actors = await actor_store.by_ids(
             conn, {h.post.author_id for h in hits} | {h.post.group_id for h in hits
                                                        if h.post.group_id})

@@ -44,7 +44,10 @@ OPENAPI_PATHS: dict[str, Any] = {
             "`Glasfaserausbau`, `Faser` finds `Glasfaserkabel`, `Förderantrag` finds "
             "`Förderanträge`; several words must all occur. Best matches first (solved "
             "threads and accepted answers are boosted), ranked within windows of the "
-            "newest 200 matches; follow `next` to page through every match."),
+            "newest 200 matches; follow `next` to page through every match. A request "
+            "ranks at most four windows: when a `state` filter leaves few results in "
+            "them, a page holds fewer than `limit` (even none) and `next` goes on with "
+            "older matches; only a missing `next` means the end."),
         params=[
             query_param("q", "the search words (1 to 200 characters)", maxLength=200),
             query_param("group", "only this group: name or name@host, as stored here"),

@@ -1,30 +1,48 @@
-"""Search over 100,000 posts: requests per second of ``GET /api/v1/search`` next to
-``GET /api/v1/posts/{id}`` in the same run, on the same server process (issue 15's goal:
-the search serves at least a fifth of the post lookups' rate).
+"""Search at scale (issue 17): requests per second of ``GET /api/v1/search`` and
+``GET /search`` for a common term ("Glasfaser", one post in ten) over 100,000 posts next
+to the same over 1,000 posts, and a minimal search program as information.
 
-Seeds the posts with COPY (tests/bench/seed.py: threads of ten, one post in ten mentions
-"Glasfaser"), starts ``fedi serve``'s app under uvicorn in its own process, and drives it
-from another process over keep-alive connections (tests/bench/support.py). Searches
-rotate through a common term (10,000 matches: the capped window), a compound part, two
-words, a rare word and a filtered query.
+Seeds two databases (threads of ten, one post in ten mentions "Glasfaser"), starts one
+dEMiSA process per database and the minimal program over the big one, and drives them in
+turns from a load process (A B C A B C ...: the machine's noise falls on all alike),
+taking medians. The goal: at 100,000 posts (and at 1,000,000 with
+``BENCH_SEARCH_MILLION=1``; the scale benchmark measures that too) each route serves at
+least 0.67x what it serves at 1,000 posts.
+
+The minimal program is one asyncpg query (``plainto_tsquery``, the newest 20 matches by
+the primary key, a ``ts_headline`` each) behind a bare Starlette route answering JSON:
+what a search costs with nothing else (no compound expansion, no ranking, no visibility
+rules). Also printed: a mix of rarer queries, for the rare-term path.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import time
+from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from fedi.app import create_app
 from fedi.core.config import Settings
 from fedi.core.context import Context
-from tests.bench.seed import seed_posts
+from storage.seed import seed_posts
 from tests.bench.support import (
     SPAWN,
+    CpuMeter,
+    Goal,
+    cpu_seconds,
     http_request,
+    machine,
+    median,
+    postgres_pids,
     run_load,
+    run_uvicorn,
     serve_instance,
     start_process,
     stop_process,
@@ -34,21 +52,67 @@ from tests.bench.support import free_port as bench_port
 from tests.support.databases import create_database
 from tests.support.helpers import make_group, make_user
 
-POSTS = int(os.environ.get("BENCH_SEARCH_POSTS", "100000"))
-REQUESTS = int(os.environ.get("BENCH_SEARCH_REQUESTS", "2000"))
+SMALL = 1_000
+LARGE = int(os.environ.get("BENCH_SEARCH_POSTS", "100000"))
+MILLION = 1_000_000
+REQUESTS = int(os.environ.get("BENCH_SEARCH_REQUESTS", "600"))  # per target and round
+ROUNDS = int(os.environ.get("BENCH_SEARCH_ROUNDS", "3"))
 CONCURRENCY = 8
-GOAL = 0.2
-QUERIES = ("Glasfaser", "Faser", "Förderung Gemeinde", "Kläranlage Winterdienst",
-           "Breitband")
+TARGET = 0.67
+COMMON = "Glasfaser"
+# Rarer and compound queries, printed (no goal): the GIN path and the lexicon expansion.
+MIXED = ("Faser", "Förderung Gemeinde", "Kläranlage Winterdienst", "Zebrastreifen",
+         "Glasfaserkabel Breitband")
+
+MINIMAL_SQL = """
+SELECT p.id, p.thread_id, p.title, p.published,
+       ts_headline('german', p.source, q.q, 'MaxFragments=2, MaxWords=24, MinWords=10')
+           AS snippet
+FROM plainto_tsquery('german', $1) AS q(q), posts p
+WHERE p.search @@ q.q AND p.deleted_at IS NULL
+ORDER BY p.id DESC
+LIMIT 20
+"""
 
 
-def _requests(host: str, paths: list[str], count: int) -> list[bytes]:
-    headers = {"Host": host, "Accept": "application/json"}
-    return [http_request("GET", paths[i % len(paths)], headers, b"") for i in range(count)]
+def serve_minimal(port: int, dsn: str) -> None:
+    """The baseline: one full-text query over the GIN-indexed ``posts.search``, JSON out."""
+    import asyncpg
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    pool: list[asyncpg.Pool] = []
+
+    async def search(request: Request) -> JSONResponse:
+        rows = await pool[0].fetch(MINIMAL_SQL, request.query_params.get("q", ""))
+        return JSONResponse({"items": [{
+            "id": r["id"], "thread_id": r["thread_id"], "title": r["title"],
+            "published": r["published"].isoformat(), "snippet": r["snippet"]} for r in rows]})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pool.append(await asyncpg.create_pool(dsn, min_size=2, max_size=10))
+        yield
+        await pool[0].close()
+
+    app = Starlette(routes=[Route("/api/v1/search", search)], lifespan=lifespan)
+    run_uvicorn(app, port)
 
 
-async def run(server_dsn: str) -> None:
-    dsn = await create_database(server_dsn, f"demisa_bench_search_{os.getpid()}")
+@dataclass
+class Instance:
+    label: str
+    port: int
+    dsn: str
+    settings: Settings | None  # None: the minimal program
+    keyword_posts: int = 0
+    process: Any = None
+
+
+async def _seed(server_dsn: str, posts: int) -> Instance:
+    dsn = await create_database(server_dsn, f"demisa_bench_search_{posts}_{os.getpid()}")
     port = bench_port()
     settings = Settings(base_url=f"http://127.0.0.1:{port}", database_url=dsn,
                         data_dir=Path("/nonexistent"), allow_private_addresses=True,
@@ -62,32 +126,123 @@ async def run(server_dsn: str) -> None:
         async with ctx.pool.acquire() as conn:
             seeded = await seed_posts(conn, group_id=group.id,
                                       author_ids=[a.actor.id for a in authors],
-                                      base_url=settings.base_url, count=POSTS)
-        seed_s = time.perf_counter() - started
-    host = f"127.0.0.1:{port}"
-    post_paths = [f"/api/v1/posts/{seeded.first_id + i * 997 % POSTS}" for i in range(50)]
-    search_paths = [f"/api/v1/search?{urlencode({'q': q})}" for q in QUERIES]
-    search_paths.append(f"/api/v1/search?{urlencode({'q': 'Glasfaser', 'state': 'answered'})}")
-    instance = start_process(serve_instance, settings, dsn, False)
+                                      base_url=settings.base_url, count=posts,
+                                      activities=False)
+        print(f"seeded {seeded.count:,} posts ({seeded.keyword_posts:,} mention {COMMON}) in"
+              f" {time.perf_counter() - started:.1f} s", flush=True)
+    return Instance(f"{posts:,} posts", port, dsn, settings, seeded.keyword_posts)
+
+
+def _requests(host: str, path: str, accept: str, queries: tuple[str, ...]) -> list[bytes]:
+    headers = {"Host": host, "Accept": accept}
+    return [http_request("GET", f"{path}?{urlencode({'q': queries[i % len(queries)]})}",
+                         headers, b"") for i in range(REQUESTS)]
+
+
+@dataclass
+class Figures:
+    rates: list[float]
+    server_cpu_ms: list[float]  # per request
+    pg_cpu_ms: list[float]
+    statuses: set[int]
+
+    @property
+    def rate(self) -> float:
+        return median(self.rates)
+
+
+def _measure(loader: ProcessPoolExecutor, instance: Instance, requests: list[bytes],
+             pg: CpuMeter, figures: Figures) -> None:
+    pid = instance.process.pid
+    before = cpu_seconds(pid)
+    pg.start()
+    result = loader.submit(run_load, instance.port, requests, CONCURRENCY).result()
+    pg_used = pg.stop()
+    figures.rates.append(result.requests / result.seconds)
+    figures.server_cpu_ms.append((cpu_seconds(pid) - before) * 1000 / result.requests)
+    figures.pg_cpu_ms.append(pg_used * 1000 / result.requests)
+    figures.statuses |= set(result.statuses)
+
+
+def _line(name: str, f: Figures) -> str:
+    return (f"  {name:44} {f.rate:7.0f} req/s (rounds {', '.join(f'{r:.0f}' for r in f.rates)})"
+            f"  server {median(f.server_cpu_ms):5.2f} ms CPU/req"
+            f"  PostgreSQL {median(f.pg_cpu_ms):5.2f} ms/req  statuses {sorted(f.statuses)}")
+
+
+async def run(server_dsn: str, pgdata: Path | None = None) -> list[Goal]:
+    print(f"== search at scale: {COMMON!r} (one post in ten) at {SMALL:,} and {LARGE:,} posts"
+          " ==", flush=True)
+    sizes = [SMALL, LARGE] + ([MILLION] if os.environ.get("BENCH_SEARCH_MILLION") else [])
+    instances = [await _seed(server_dsn, n) for n in sizes]
+    minimal = Instance("minimal program", bench_port(), instances[1].dsn, None)
+    pg = CpuMeter(postgres_pids(pgdata))
+    targets: list[tuple[str, Instance, list[bytes]]] = []
+    for inst in instances:
+        host = f"127.0.0.1:{inst.port}"
+        targets.append((f"GET /api/v1/search at {inst.label}", inst,
+                        _requests(host, "/api/v1/search", "application/json", (COMMON,))))
+        targets.append((f"GET /search at {inst.label}", inst,
+                        _requests(host, "/search", "text/html", (COMMON,))))
+    targets.append((f"minimal search at {instances[1].label}", minimal,
+                    _requests(f"127.0.0.1:{minimal.port}", "/api/v1/search",
+                              "application/json", (COMMON,))))
+    for inst in instances[:2]:
+        targets.append((f"GET /api/v1/search mixed at {inst.label}", inst,
+                        _requests(f"127.0.0.1:{inst.port}", "/api/v1/search",
+                                  "application/json", MIXED)))
+    figures = {name: Figures([], [], [], set()) for name, _, _ in targets}
     try:
-        wait_for_port(port, instance)
+        for inst in instances:
+            assert inst.settings is not None
+            inst.process = start_process(serve_instance, inst.settings, inst.dsn, False)
+        minimal.process = start_process(serve_minimal, minimal.port, minimal.dsn)
+        for inst in [*instances, minimal]:
+            wait_for_port(inst.port, inst.process)
         with ProcessPoolExecutor(1, mp_context=SPAWN) as loader:
-            loader.submit(run_load, port, _requests(host, post_paths + search_paths, 100),
-                          CONCURRENCY).result()  # warm-up
-            posts = loader.submit(run_load, port, _requests(host, post_paths, REQUESTS),
-                                  CONCURRENCY).result()
-            found = loader.submit(run_load, port, _requests(host, search_paths, REQUESTS),
-                                  CONCURRENCY).result()
+            for _, inst, requests in targets:  # warm-up: plans, caches, connections
+                loader.submit(run_load, inst.port, requests[:100], CONCURRENCY).result()
+            for _ in range(ROUNDS):
+                for name, inst, requests in targets:
+                    _measure(loader, inst, requests, pg, figures[name])
     finally:
-        stop_process(instance)
-    post_rate = posts.requests / posts.seconds
-    search_rate = found.requests / found.seconds
-    ratio = search_rate / post_rate
-    print("== search: GET /api/v1/search over seeded posts ==")
-    print(f"seed: {seeded.count} posts ({seeded.keyword_posts} mention Glasfaser) "
-          f"in {seed_s:.1f} s")
-    print(f"{REQUESTS} requests each, {CONCURRENCY} connections:")
-    print(f"  GET /api/v1/posts/{{id}}  {post_rate:8.0f} req/s  statuses {dict(posts.statuses)}")
-    print(f"  GET /api/v1/search       {search_rate:8.0f} req/s  statuses {dict(found.statuses)}")
-    verdict = "met" if ratio >= GOAL else "NOT met"
-    print(f"ratio search/post: {ratio:.2f} (goal >= {GOAL}): {verdict}")
+        for inst in [*instances, minimal]:
+            if inst.process is not None:
+                stop_process(inst.process)
+    print(f"{REQUESTS} requests per target and round, {ROUNDS} rounds in turns,"
+          f" {CONCURRENCY} connections; {machine()}")
+    for name, _, _ in targets:
+        print(_line(name, figures[name]))
+    goals = []
+    small = instances[0]
+    for inst in instances[1:]:
+        for route in ("GET /api/v1/search", "GET /search"):
+            ours = figures[f"{route} at {inst.label}"].rate
+            base = figures[f"{route} at {small.label}"].rate
+            goals.append(Goal(
+                f"search {route} {COMMON!r} at {inst.label} vs {small.label}", ours, base,
+                "req/s", TARGET,
+                why="the capped candidate window still costs more than all matches of a"
+                    " small forum; see the per-request CPU above"))
+    ours = figures[f"GET /api/v1/search at {instances[1].label}"].rate
+    base = figures[f"minimal search at {instances[1].label}"].rate
+    print(f"information: search API / minimal program at {instances[1].label}:"
+          f" {ours:.0f} / {base:.0f} req/s = {ours / base:.2f}"
+          " (ours expands compounds, ranks a window, checks visibility)")
+    return goals
+
+
+if __name__ == "__main__":  # python -m tests.bench.search (embedded PostgreSQL)
+    import shutil
+    import tempfile
+
+    from storage.embedded import start_embedded
+    from tests.bench.support import print_goals
+
+    folder = Path(tempfile.mkdtemp(prefix="demisa-bench-search-"))
+    embedded = start_embedded(folder)
+    try:
+        print_goals(asyncio.run(run(embedded.dsn, embedded.pgdata)))
+    finally:
+        embedded.stop()
+        shutil.rmtree(folder, ignore_errors=True)

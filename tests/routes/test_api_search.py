@@ -1,5 +1,6 @@
 """``GET /api/v1/search`` (fedi/routes/api_search.py): items, paging with ``next`` past 50
-results, filters, and the errors (400 for q, 404 for unknown group or author, 422 cursor)."""
+results, filters, short pages that go on to older matches, and the errors (400 for q, 404
+for unknown group or author, 422 cursor)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import pytest
 
 from fedi.core.context import Context
 from fedi.forum import posts as post_service
+from fedi.forum import search
 from storage import posts as post_store
+from storage import search as search_store
 from tests.support.helpers import make_group, make_user
 
 
@@ -93,3 +96,44 @@ async def test_search_api_pages_past_fifty(app_client: httpx.AsyncClient, ctx: C
     seen += [i["id"] for i in second["items"]]
     assert second["next"] is None
     assert len(seen) == 75 and len(set(seen)) == 75
+
+
+async def test_search_short_pages_go_on_to_older_matches(
+        app_client: httpx.AsyncClient, ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request ranks at most MAX_WINDOWS windows (issue 17): with windows of 10 and only
+    the oldest of 100 matching threads solved, the first pages hold nothing and say where
+    to go on, the API with ``next``, the page with a link; following them finds it."""
+    monkeypatch.setattr(search_store, "CANDIDATE_CAP", 10)
+    alice = await make_user(ctx, "alice")
+    group = await make_group(ctx)
+    async with ctx.pool.acquire() as conn:
+        ids = [(await post_store.insert(conn, {
+            "ap_id": f"https://example.org/p/{i}", "local": False, "group_id": group.id,
+            "author_id": alice.actor.id, "title": f"Breitbandplanung {i}",
+            "content_html": "<p>Text</p>"})).id for i in range(100)]
+        reply = await post_store.insert(conn, {
+            "ap_id": "https://example.org/r/0", "local": False, "group_id": group.id,
+            "author_id": alice.actor.id, "parent_id": ids[0], "thread_id": ids[0],
+            "content_html": "<p>So geht es.</p>"})
+        await conn.execute("UPDATE posts SET accepted_answer_id = $1 WHERE id = $2",
+                           reply.id, ids[0])
+    params = {"q": "Breitband", "state": "solved"}
+    found: list[int] = []
+    requests = 0
+    cursor = None
+    while True:
+        body = (await app_client.get("/api/v1/search", params={
+            **params, **({"cursor": cursor} if cursor else {})})).json()
+        requests += 1
+        found += [item["id"] for item in body["items"]]
+        cursor = body["next"]
+        if cursor is None:
+            break
+        assert requests < 10
+    assert found == [ids[0]]
+    assert requests >= 100 // 10 // search.MAX_WINDOWS  # each request ranked <= 4 windows
+
+    page = await app_client.get("/search", params=params, headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "Keiner der neuesten Beiträge mit diesen Wörtern passt zu den Filtern." in page.text
+    assert "Ältere Beiträge durchsuchen" in page.text and 'rel="next"' in page.text
