@@ -1,35 +1,47 @@
-"""Rate limits for sign-up and log-in, per client address, for every way in.
+"""Rate limits for sign-up, log-in, password resets, confirmation mails and exports, shared
+by every process on the database.
 
 The web forms (fedi/web/account_pages.py) and the JSON API (POST /api/v1/auth/token,
 POST /api/v1/accounts) count in the same buckets: ``app.state.web_limits`` maps an action
-("login", "signup") to a :class:`Limiter`. :class:`RateLimiter` keeps its counts in one
-process's memory: with N web processes an address gets N times the limit, which still
-stops password guessing at scale. A limiter shared by all processes (PostgreSQL) takes
-the place of the objects in that mapping; its ``hit`` will be a coroutine, so the callers
-(:func:`rate_wait`, and the web's own copy of it) then await it.
+("login", "signup") to a :class:`RateLimiter`. The counts live in PostgreSQL (table
+``rate_limits``, storage/ratelimits.py: a sliding window per (action, key), one atomic
+upsert per hit), so two ``fedi serve`` processes on one database enforce one limit, and a
+restart forgets nothing. A limiter object only names the action and its limit.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
-from collections.abc import Callable
-from typing import Protocol
+from datetime import datetime
 
 from starlette.requests import Request
 
-MAX_KEYS = 10_000
+from storage import ratelimits as store
+
 RATE_LIMITED_MESSAGE = "Too many attempts. Please wait a few minutes and try again."
+# Rows whose window has passed are deleted at most this often per process (seconds): the
+# table holds the keys of the last window or so, however many addresses come by.
+CLEANUP_EVERY = 300.0
 
 
-class Limiter(Protocol):
-    """Counts attempts per key (a client address)."""
+class RateLimiter:
+    """At most ``limit`` hits per ``window`` seconds for each key of ``action``."""
 
-    def hit(self, key: str) -> float | None:
-        """Count an attempt: None when allowed, else the seconds until the next one is."""
+    def __init__(self, action: str, limit: int, window: float) -> None:
+        self.action = action
+        self.limit = limit
+        self.window = window
+        self._cleaned_at = time.monotonic()
 
-    def reset(self, key: str) -> None:
-        """Forget the key's attempts."""
+    async def hit(self, db: object, key: str, now: datetime | None = None) -> float | None:
+        """Count a hit in the shared table; None when allowed, else the seconds until the
+        next one is (at least 1). ``db``: the pool (or a connection); ``now`` for tests,
+        else the database's clock."""
+        if time.monotonic() - self._cleaned_at > CLEANUP_EVERY:
+            self._cleaned_at = time.monotonic()
+            await store.delete_expired(db, now)
+        wait = await store.hit(db, self.action, key, self.limit, self.window, now)
+        return None if wait is None else max(wait, 1.0)
 
 
 def client_address(request: Request) -> str:
@@ -38,44 +50,14 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def rate_wait(request: Request, action: str) -> float | None:
-    """Count an attempt at ``action`` from the request's address in the app's shared
-    bucket; the seconds to wait when the address has used up its limit, else None."""
-    limiter: Limiter = request.app.state.web_limits[action]
-    return limiter.hit(client_address(request))
+async def key_wait(request: Request, action: str, key: str) -> float | None:
+    """Count an attempt at ``action`` under ``key`` (an address, an e-mail address, an
+    account) in the app's shared bucket; the seconds to wait when the key has used up its
+    limit, else None."""
+    limiter: RateLimiter = request.app.state.web_limits[action]
+    return await limiter.hit(request.app.state.ctx.pool, key)
 
 
-class RateLimiter:
-    """At most ``limit`` hits per ``window`` seconds for each key."""
-
-    def __init__(self, limit: int, window: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit = limit
-        self.window = window
-        self.clock = clock
-        self._hits: dict[str, deque[float]] = {}
-
-    def hit(self, key: str) -> float | None:
-        """Count a hit; None when allowed, else the seconds until the next one is."""
-        now = self.clock()
-        hits = self._hits.get(key)
-        if hits is None:
-            if len(self._hits) >= MAX_KEYS:
-                self._prune(now)
-            hits = self._hits[key] = deque()
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return max(hits[0] + self.window - now, 1.0)
-        hits.append(now)
-        return None
-
-    def reset(self, key: str) -> None:
-        self._hits.pop(key, None)
-
-    def _prune(self, now: float) -> None:
-        # Bounded memory under a flood of addresses: forget keys with no recent hit first.
-        for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
-            del self._hits[key]
-        while len(self._hits) >= MAX_KEYS:
-            self._hits.pop(next(iter(self._hits)))
+async def rate_wait(request: Request, action: str) -> float | None:
+    """Count an attempt at ``action`` from the request's address (see :func:`key_wait`)."""
+    return await key_wait(request, action, client_address(request))

@@ -72,9 +72,9 @@ def token_view(token: ApiToken, current: ApiToken | None = None) -> dict[str, An
     }
 
 
-def _rate_limited(request: Request, action: str) -> JSONResponse | None:
+async def _rate_limited(request: Request, action: str) -> JSONResponse | None:
     """Count the attempt; the 429 answer (with Retry-After) once the address is over."""
-    wait = rate_wait(request, action)
+    wait = await rate_wait(request, action)
     if wait is None:
         return None
     error = TooManyRequests(RATE_LIMITED_MESSAGE)
@@ -85,7 +85,7 @@ def _rate_limited(request: Request, action: str) -> JSONResponse | None:
 async def create_account(request: Request) -> JSONResponse:
     body = await read_json(request)
     # Counted before validation, as on the web: refused sign-ups are attempts too.
-    if (limited := _rate_limited(request, "signup")) is not None:
+    if (limited := await _rate_limited(request, "signup")) is not None:
         return limited
     username = require_str(body, "username", max_len=_TEXT_MAX)
     email = require_str(body, "email", max_len=_TEXT_MAX)
@@ -108,7 +108,7 @@ async def log_in(request: Request) -> JSONResponse:
                            allow_empty=True)
     name = optional_str(body, "name", max_len=service.TOKEN_NAME_MAX, default="") or ""
     # Before the password is checked: every guess counts, a right one too.
-    if (limited := _rate_limited(request, "login")) is not None:
+    if (limited := await _rate_limited(request, "login")) is not None:
         return limited
     async with _ctx(request).pool.acquire() as conn:
         account = await service.authenticate(conn, username, password)

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from fedi.core.context import Context
 from fedi.core.errors import TooManyRequests
-from fedi.core.ratelimit import RATE_LIMITED_MESSAGE, Limiter, rate_wait
+from fedi.core.ratelimit import RATE_LIMITED_MESSAGE, key_wait, rate_wait
 from fedi.forum import confirmation, officials, password_reset
 from fedi.routes import auth
 from fedi.routes.api_admin_common import mode_setting
@@ -37,12 +37,6 @@ def _ctx(request: Request) -> Context:
     return ctx
 
 
-def key_wait(request: Request, action: str, key: str) -> float | None:
-    """Count an attempt at ``action`` under ``key`` (an e-mail address, an account)."""
-    limiter: Limiter = request.app.state.web_limits[action]
-    return limiter.hit(key)
-
-
 def _too_many(wait: float) -> JSONResponse:
     error = TooManyRequests(RATE_LIMITED_MESSAGE)
     return JSONResponse(error.to_json(), status_code=error.status,
@@ -59,7 +53,7 @@ async def confirm(request: Request) -> Response:
 
 async def resend_confirmation(request: Request) -> Response:
     account = await auth.require_account(request)
-    if (wait := key_wait(request, CONFIRM_RESEND, f"account:{account.id}")) is not None:
+    if (wait := await key_wait(request, CONFIRM_RESEND, f"account:{account.id}")) is not None:
         return _too_many(wait)
     ctx = _ctx(request)
     async with ctx.pool.acquire() as conn:
@@ -69,10 +63,10 @@ async def resend_confirmation(request: Request) -> Response:
 
 async def request_reset(request: Request) -> Response:
     body = await read_json(request)
-    if (wait := rate_wait(request, RESET_ADDRESS)) is not None:
+    if (wait := await rate_wait(request, RESET_ADDRESS)) is not None:
         return _too_many(wait)
     email = require_str(body, "email", max_len=_TEXT_MAX)
-    if key_wait(request, RESET_EMAIL, email.lower()) is None:
+    if await key_wait(request, RESET_EMAIL, email.lower()) is None:
         ctx = _ctx(request)
         async with ctx.pool.acquire() as conn:
             await password_reset.request_reset(conn, ctx, email)

@@ -29,17 +29,17 @@ EXPORT_LIMIT = (3, 3600.0)
 EXPORT_LIMITED = "You have asked for several exports within the hour: please wait a while."
 
 
-def export_limited(request: Request, account: Account) -> float | None:
+EXPORT_LIMITER = RateLimiter("export", *EXPORT_LIMIT)
+
+
+async def export_limited(request: Request, account: Account) -> float | None:
     """Count an export by the account; the seconds to wait when over the limit."""
-    limiter: RateLimiter | None = getattr(request.app.state, "export_limiter", None)
-    if limiter is None:
-        limiter = request.app.state.export_limiter = RateLimiter(*EXPORT_LIMIT)
-    return limiter.hit(str(account.id))
+    return await EXPORT_LIMITER.hit(ctx_of(request).pool, str(account.id))
 
 
-def zip_response(request: Request, account: Account) -> Response:
+async def zip_response(request: Request, account: Account) -> Response:
     """The export as a streamed download, or the 429 when the account is over its limit."""
-    wait = export_limited(request, account)
+    wait = await export_limited(request, account)
     if wait is not None:
         error = TooManyRequests(EXPORT_LIMITED)
         return JSONResponse(error.to_json(), status_code=error.status,
@@ -53,7 +53,7 @@ def zip_response(request: Request, account: Account) -> Response:
 
 
 async def export_me(request: Request) -> Response:
-    return zip_response(request, await require_account(request))
+    return await zip_response(request, await require_account(request))
 
 
 def _deleted(username: str, keep_posts: bool) -> JSONResponse:

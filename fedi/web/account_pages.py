@@ -1,7 +1,8 @@
 """Sign-up, log-in, log-out and the language switch.
 
-Sign-up and log-in are rate limited per client address (``app.state.web_limits``, an
-in-memory :class:`~fedi.core.ratelimit.RateLimiter` per action).
+Sign-up and log-in are rate limited per client address (``app.state.web_limits``, a
+:class:`~fedi.core.ratelimit.RateLimiter` per action, counting in PostgreSQL for every
+process).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from starlette.responses import Response
 from fedi.core.actors import check_name
 from fedi.core.errors import AppError, TooManyRequests, ValidationFailed
 from fedi.core.i18n import LANGUAGES
-from fedi.core.ratelimit import RateLimiter
+from fedi.core.ratelimit import RateLimiter, rate_wait
 from fedi.forum import accounts, terms
 from fedi.web.common import ctx_of, field_errors, read_form, text, web_endpoint
 from fedi.web.messages import N_
@@ -31,18 +32,11 @@ LANG_COOKIE_AGE = 365 * 24 * 3600
 
 
 def default_limits() -> dict[str, RateLimiter]:
-    return {"login": RateLimiter(*LOGIN_LIMIT), "signup": RateLimiter(*SIGNUP_LIMIT),
-            # fedi/routes/api_auth_mail.py and fedi/web/email_pages.py (issue 13)
-            "password_reset": RateLimiter(*RESET_LIMIT),
-            "password_reset_email": RateLimiter(*RESET_EMAIL_LIMIT),
-            "confirm_resend": RateLimiter(*RESEND_LIMIT)}
-
-
-def _rate_wait(request: Request, action: str) -> float | None:
-    """Count an attempt; the seconds to wait when the address has used up its limit."""
-    limiter: RateLimiter = request.app.state.web_limits[action]
-    address = request.client.host if request.client else "unknown"
-    return limiter.hit(address)
+    limits = {"login": LOGIN_LIMIT, "signup": SIGNUP_LIMIT,
+              # fedi/routes/api_auth_mail.py and fedi/web/email_pages.py (issue 13)
+              "password_reset": RESET_LIMIT, "password_reset_email": RESET_EMAIL_LIMIT,
+              "confirm_resend": RESEND_LIMIT}
+    return {action: RateLimiter(action, *limit) for action, limit in limits.items()}
 
 
 async def _rate_limited(request: Request, template: str, wait: float,
@@ -106,7 +100,7 @@ async def signup(request: Request) -> Response:
     values = {name: text(form, name) for name in _SIGNUP_FIELDS}
     async with ctx.pool.acquire() as conn:
         mode = await accounts.get_registration_mode(conn)
-        wait = _rate_wait(request, "signup")
+        wait = await rate_wait(request, "signup")
         if wait is not None:
             return await _rate_limited(request, "signup.html", wait,
                                        {"mode": mode, "values": values})
@@ -151,7 +145,7 @@ async def login(request: Request) -> Response:
     form = await read_form(request)
     values = {"username": text(form, "username")}
     next_path = safe_next(text(form, "next"))
-    wait = _rate_wait(request, "login")
+    wait = await rate_wait(request, "login")
     if wait is not None:
         return await _rate_limited(request, "login.html", wait,
                                    {"next": next_path, "values": values})

@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fedi.core.errors import AppError, TooManyRequests, ValidationFailed
-from fedi.core.ratelimit import RATE_LIMITED_MESSAGE, rate_wait
+from fedi.core.ratelimit import RATE_LIMITED_MESSAGE, key_wait, rate_wait
 from fedi.forum import confirmation, officials, password_reset
-from fedi.routes.api_auth_mail import CONFIRM_RESEND, RESET_ADDRESS, RESET_EMAIL, key_wait
+from fedi.routes.api_auth_mail import CONFIRM_RESEND, RESET_ADDRESS, RESET_EMAIL
 from fedi.web.common import ctx_of, field_errors, read_form, require_viewer, text, web_endpoint
 from fedi.web.messages import N_
 from fedi.web.render import page
@@ -77,7 +77,7 @@ async def resend(request: Request) -> Response:
     viewer = await require_viewer(request, "/confirm")
     await read_form(request)
     context: dict[str, object] = {"unconfirmed": True, "sent": False}
-    wait = key_wait(request, CONFIRM_RESEND, f"account:{viewer.account.id}")
+    wait = await key_wait(request, CONFIRM_RESEND, f"account:{viewer.account.id}")
     if wait is not None:
         return await _too_many(request, "confirm_status.html", wait, context)
     ctx = ctx_of(request)
@@ -104,7 +104,7 @@ async def forgot(request: Request) -> Response:
     form = await read_form(request)
     email = text(form, "email").strip()
     values = {"email": email}
-    if (wait := rate_wait(request, RESET_ADDRESS)) is not None:
+    if (wait := await rate_wait(request, RESET_ADDRESS)) is not None:
         return await _too_many(request, "forgot_password.html", wait,
                                {"values": values, "sent": False})
     if not email or len(email) > 254:
@@ -112,7 +112,7 @@ async def forgot(request: Request) -> Response:
         return await page(request, "forgot_password.html", {
             "values": values, "errors": field_errors(request, error), "sent": False},
             status=422)
-    if key_wait(request, RESET_EMAIL, email.lower()) is None:
+    if await key_wait(request, RESET_EMAIL, email.lower()) is None:
         ctx = ctx_of(request)
         async with ctx.pool.acquire() as conn:
             await password_reset.request_reset(conn, ctx, email)

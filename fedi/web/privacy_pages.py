@@ -34,7 +34,7 @@ async def privacy(request: Request) -> Response:
 async def export(request: Request) -> Response:
     viewer = await require_viewer(request, PATH)
     await read_form(request)
-    answer = zip_response(request, viewer.account)
+    answer = await zip_response(request, viewer.account)
     if answer.status_code == 429:
         return await _page(request, status=429, errors={
             "export": translate(request, EXPORT_LIMITED, 429)})

@@ -279,8 +279,8 @@ async def test_api_sign_up_has_the_web_sign_up_limit(app_client: httpx.AsyncClie
 
 async def test_api_and_web_share_one_bucket_per_address(app_client: httpx.AsyncClient) -> None:
     limits = app_client.app.state.web_limits  # type: ignore[attr-defined]
-    limits["login"] = RateLimiter(2, 300)
-    limits["signup"] = RateLimiter(2, 3600)
+    limits["login"] = RateLimiter("login", 2, 300)
+    limits["signup"] = RateLimiter("signup", 2, 3600)
     assert (await _sign_up(app_client, "olga")).status_code == 201
     token = csrf_of((await app_client.get("/login")).text)
     web = await app_client.post("/login", data={
