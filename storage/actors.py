@@ -88,6 +88,27 @@ async def by_ap_id(conn: Any, ap_id: str) -> Actor | None:
     return maybe_row(Actor, row)
 
 
+@dataclass(frozen=True)
+class DocumentRow:
+    """An actor with what its ActivityPub document adds: the public Ed25519 key and a
+    group's Markdown summary (one query for the actor route)."""
+
+    actor: Actor
+    ed25519_multibase: str | None
+    summary_source: str | None
+
+
+async def for_document(conn: Any, ap_id: str) -> DocumentRow | None:
+    row = await conn.fetchrow(
+        "SELECT a.*, k.ed25519_public_multibase AS doc_ed25519,"
+        " g.summary_source AS doc_summary_source FROM actors a"
+        " LEFT JOIN actor_keys k ON k.actor_id = a.id"
+        " LEFT JOIN groups g ON g.actor_id = a.id WHERE a.ap_id = $1", ap_id)
+    if row is None:
+        return None
+    return DocumentRow(to_row(Actor, row), row["doc_ed25519"], row["doc_summary_source"])
+
+
 async def by_handle(conn: Any, username: str, domain: str,
                     type_: str | None = None) -> Actor | None:
     """The actor with this handle. Remote hosts may give several actors one name (a Lemmy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from storage.rows import maybe_row, to_row
 
@@ -107,10 +107,14 @@ async def get(conn: Any, post_id: int) -> Post | None:
     return maybe_row(Post, await conn.fetchrow("SELECT * FROM posts WHERE id = $1", post_id))
 
 
-async def get_for_share(conn: Any, post_id: int) -> Post | None:
-    """The post, share-locked until the caller's transaction ends: a concurrent lock,
-    removal or deletion of it waits, so what the caller checks stays true."""
-    row = await conn.fetchrow("SELECT * FROM posts WHERE id = $1 FOR SHARE", post_id)
+async def get_for_update(conn: Any, post_id: int) -> Post | None:
+    """The post, locked for writing until the caller's transaction ends: a concurrent
+    lock, removal or deletion of it waits, so what the caller checks stays true. Not a
+    share lock: every caller then updates the row (a reply's counters, an accepted
+    answer), and two share-lock holders upgrading deadlock; writers queue instead.
+    ``NO KEY``: inserting a reply that references the row is not blocked by it."""
+    row = await conn.fetchrow("SELECT * FROM posts WHERE id = $1 FOR NO KEY UPDATE",
+                              post_id)
     return maybe_row(Post, row)
 
 
@@ -148,6 +152,45 @@ async def thread_posts(conn: Any, thread_id: int) -> list[Post]:
         "SELECT * FROM posts WHERE thread_id = $1 ORDER BY (parent_id IS NOT NULL), id", thread_id
     )
     return [to_row(Post, r) for r in rows]
+
+
+class ReplyRow(NamedTuple):
+    """A reply as the thread page shows it: only the columns it reads (no jsonb decoded,
+    no dataclass built per row; a 300-reply thread is read often)."""
+
+    id: int
+    thread_id: int | None
+    parent_id: int | None
+    depth: int
+    author_id: int
+    content_html: str
+    language: str | None
+    summary: str | None
+    like_count: int
+    highlighted_at: datetime | None
+    removed_at: datetime | None
+    removed_reason: str | None
+    deleted_at: datetime | None
+    published: datetime
+    updated: datetime | None
+
+    @property
+    def is_thread(self) -> bool:
+        return self.parent_id is None
+
+    @property
+    def visible(self) -> bool:
+        return self.deleted_at is None and self.removed_at is None
+
+
+_THREAD_REPLIES = (f"SELECT {', '.join(ReplyRow._fields)} FROM posts"
+                   " WHERE thread_id = $1 AND parent_id IS NOT NULL ORDER BY id")
+
+
+async def thread_replies(conn: Any, thread_id: int) -> list[ReplyRow]:
+    """The replies of a thread in order of creation, as narrow rows (the thread page)."""
+    make = ReplyRow._make
+    return [make(r) for r in await conn.fetch(_THREAD_REPLIES, thread_id)]
 
 
 @dataclass(frozen=True)
@@ -198,12 +241,21 @@ async def threads_page(
     hidden = "" if include_hidden else " AND deleted_at IS NULL AND removed_at IS NULL"
     hidden += STATE_FILTERS[state] if state else ""
     if before is None:
+        # Pinned threads as their own query (posts_group_pinned), then the rest straight
+        # from posts_group_threads: one ORDER BY over both cannot use the index.
         rows = await conn.fetch(
-            "SELECT * FROM posts WHERE group_id = $1 AND parent_id IS NULL" + hidden +
-            " ORDER BY (pinned_at IS NULL), pinned_at DESC, last_activity_at DESC, id DESC"
-            " LIMIT $2",
+            "SELECT * FROM posts WHERE group_id = $1 AND parent_id IS NULL"
+            " AND pinned_at IS NOT NULL" + hidden +
+            " ORDER BY pinned_at DESC, last_activity_at DESC, id DESC LIMIT $2",
             group_id, limit,
         )
+        if len(rows) < limit:
+            rows += await conn.fetch(
+                "SELECT * FROM posts WHERE group_id = $1 AND parent_id IS NULL"
+                " AND pinned_at IS NULL" + hidden +
+                " ORDER BY last_activity_at DESC, id DESC LIMIT $2",
+                group_id, limit - len(rows),
+            )
     else:
         rows = await conn.fetch(
             "SELECT * FROM posts WHERE group_id = $1 AND parent_id IS NULL AND pinned_at IS NULL"
@@ -285,8 +337,10 @@ async def pinned(conn: Any, group_id: int) -> list[Post]:
 
 
 async def count_local(conn: Any) -> int:
+    """Visible local posts: the sum of the local actors' counter rows (migration 0017)."""
     return int(await conn.fetchval(
-        "SELECT count(*) FROM posts WHERE local AND deleted_at IS NULL AND removed_at IS NULL"))
+        "SELECT coalesce(sum(c.authored), 0) FROM actor_counts c"
+        " JOIN actors a ON a.id = c.actor_id WHERE a.local"))
 
 
 # Likes ---------------------------------------------------------------------------------------
@@ -359,10 +413,13 @@ async def count_thread_posts(conn: Any, thread_id: int) -> int:
 
 async def count_active_local_authors(conn: Any, since: datetime) -> int:
     """Active accounts that posted since ``since`` (NodeInfo's activeMonth/activeHalfyear)."""
+    # One index probe per account (its newest post, posts_author_recent), not a pass over
+    # every post of the period: a local post's id grows with its publication time.
     return int(await conn.fetchval(
-        "SELECT count(DISTINCT p.author_id) FROM posts p"
-        " JOIN accounts ac ON ac.actor_id = p.author_id"
-        " WHERE p.local AND ac.status = 'active' AND p.published >= $1", since))
+        "SELECT count(*) FROM accounts ac"
+        " CROSS JOIN LATERAL (SELECT p.published FROM posts p WHERE p.author_id = ac.actor_id"
+        " AND p.local ORDER BY p.id DESC LIMIT 1) AS newest"
+        " WHERE ac.status = 'active' AND newest.published >= $1", since))
 
 
 # Moderation (the content stays: removal hides, it does not delete) -----------------------

@@ -93,6 +93,8 @@ def shift_headings(content: str, base: int) -> str:
     the post's top level becomes ``base + 1`` and no heading is more than one level below
     the one before it (axe's heading-order), so "# A" then "### B" becomes h3, h4 under
     an h2. In sanitised HTML a literal "<" only occurs as a tag, and headings do not nest."""
+    if "<h" not in content and "<H" not in content:  # most posts: nothing to shift
+        return content
     levels = sorted({int(level) for _, level in _HEADING_TAG.findall(content)})
     rank = {level: index for index, level in enumerate(levels)}
     previous = base

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.middleware import Middleware
+
 from fedi.web.account_pages import default_limits
 from fedi.web.common import html_error_handlers, unavailable_page, wants_html
 from fedi.web.event_pages import HTML_PAGES as EVENT_PAGES
 from fedi.web.modlog_page import HTML_PAGES as TRANSPARENCY_PAGES
+from fedi.web.page_cache import PageCache, PageStore
 from fedi.web.pages import HTML_PAGES
 from fedi.web.routes import routes
 
@@ -28,3 +31,7 @@ def install(app: Any) -> None:
     pages.update(EVENT_PAGES)  # kind "event" (fedi/routes/events.py)
     app.state.web_limits = default_limits()
     html_error_handlers(app)
+    # Anonymous readers' pages, cached with a version check (fedi/web/page_cache.py);
+    # inside the access log, outside the error handlers.
+    app.state.page_store = PageStore()
+    app.user_middleware.append(Middleware(PageCache))

@@ -7,8 +7,9 @@ Group, thread and profile pages live at the ActivityPub ids (/groups/{name}, /po
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -21,6 +22,7 @@ from fedi.forum.policy import Action
 from fedi.forum.staff import Staff
 from fedi.forum.views import actors_for
 from fedi.routes.negotiation import HtmlPage
+from fedi.web import page_cache
 from fedi.web.common import (
     ctx_of,
     may_moderate,
@@ -40,7 +42,7 @@ from storage import groups as group_store
 from storage import notifications as notification_store
 from storage import posts as post_store
 from storage.actors import Actor
-from storage.posts import Post
+from storage.posts import Post, ReplyRow
 
 THREADS_PER_PAGE = 25
 OPEN_QUESTIONS = 10  # unsolved questions across groups on the start page
@@ -178,35 +180,47 @@ async def group_by_ref(request: Request) -> Response:
 
 # Thread page ------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class TreeItem:
+class TreeItem(NamedTuple):
     """One step through the reply tree: open a reply (``post`` set) or close one."""
 
-    post: Post | None
+    post: Any  # a Post or the thread page's narrow post_store.ReplyRow
     children: int
 
 
-def flatten_replies(posts: list[Post], root_id: int) -> list[TreeItem]:
+_CLOSE_LEAF = TreeItem(None, 0)
+
+
+def flatten_replies(posts: Sequence[Post | ReplyRow], root_id: int) -> list[TreeItem]:
     """The replies below ``root_id`` in display order, as open/close steps.
 
     Iterative on purpose: a chain of hundreds of replies must not hit Python's or
     Jinja's recursion limits, which a recursive macro would.
     """
-    children: dict[int, list[Post]] = {}
+    children: dict[int, list[Post | ReplyRow]] = {}
     for post in posts:
-        if post.parent_id is not None:
-            children.setdefault(post.parent_id, []).append(post)
+        parent = post.parent_id
+        if parent is not None:
+            if parent in children:
+                children[parent].append(post)
+            else:
+                children[parent] = [post]
     items: list[TreeItem] = []
-    stack: list[tuple[Post, bool]] = [(p, False) for p in reversed(children.get(root_id, []))]
+    # Replies still to open, and the closing steps of those opened (TreeItems).
+    stack: list[Post | ReplyRow | TreeItem] = list(reversed(children.get(root_id, ())))
     while stack:
-        post, closing = stack.pop()
-        kids = children.get(post.id, [])
-        if closing:
-            items.append(TreeItem(None, len(kids)))
+        entry = stack.pop()
+        if type(entry) is TreeItem:
+            items.append(entry)
             continue
-        items.append(TreeItem(post, len(kids)))
-        stack.append((post, True))
-        stack.extend((kid, False) for kid in reversed(kids))
+        assert not isinstance(entry, TreeItem)
+        kids = children.get(entry.id)
+        if kids is None:  # most replies: open and close at once
+            items.append(TreeItem(entry, 0))
+            items.append(_CLOSE_LEAF)
+            continue
+        items.append(TreeItem(entry, len(kids)))
+        stack.append(TreeItem(None, len(kids)))
+        stack.extend(reversed(kids))
     return items
 
 
@@ -218,8 +232,8 @@ class ThreadReading:
     watch_level: str | None
 
 
-async def _read_thread(conn: Any, viewer: Viewer, thread: Post, posts: list[Post]
-                       ) -> ThreadReading:
+async def _read_thread(conn: Any, viewer: Viewer, thread: Post,
+                       posts: Sequence[Post | ReplyRow]) -> ThreadReading:
     """Where the viewer stopped reading, then the thread read up to its newest post
     shown (with its notices): the page links to the first new post."""
     first = await notifications.first_unread(conn, viewer.account, thread.id)
@@ -237,13 +251,17 @@ async def thread_page(request: Request, post: Post) -> Response:
     viewer = await current_viewer(request)
     staff = Staff(viewer.account, viewer.actor) if viewer is not None else None
     async with ctx.pool.acquire() as conn:
-        group = await actor_store.get(conn, post.group_id) if post.group_id else None
+        # Narrow rows for the replies (only the columns shown); the root is the row the
+        # route read. The group comes with the authors (one query).
+        replies = await post_store.thread_replies(conn, post.id)
+        posts: list[Post | ReplyRow] = [post, *replies]
+        actors = await actor_store.by_ids(
+            conn, {p.author_id for p in posts} | ({post.group_id} if post.group_id else set()))
+        group = actors.get(post.group_id) if post.group_id else None
         moderator = await may_moderate(conn, staff, group)
         if post.removed_at is not None and not moderator:
             # Its moderators still see it: to restore it, or to see what was removed.
             raise Gone("This thread was removed by the moderators.")
-        posts = await post_store.thread_posts(conn, post.id)
-        actors = await actors_for(conn, posts)
         liked = (await post_store.liked_by(conn, viewer.actor.id, [p.id for p in posts])
                  if viewer is not None else set())
         reply_refusal = like_refusal = None
@@ -260,18 +278,21 @@ async def thread_page(request: Request, post: Post) -> Response:
                    if viewer is not None else ThreadReading(None, None))
     # Questions (fedi/forum/answers.py): the answers in the chosen order, the accepted
     # one shown under the question too, official answers marked.
+    if viewer is None:  # the same page for every anonymous reader: cacheable
+        page_cache.allow(request)
     sort = request.query_params.get("sort") or ""
     sort = sort if sort in answers.SORTS else answers.default_sort(post)
-    direct = answers.sort_answers([p for p in posts if p.parent_id == post.id], post, sort,
-                                  actors)
-    posts = [post, *direct, *(p for p in posts if p.parent_id not in (None, post.id))]
+    # sort_answers reads id, author_id, like_count and highlighted_at: in the narrow rows.
+    direct = answers.sort_answers(cast(list[Post], [p for p in replies if p.parent_id == post.id]),
+                                  post, sort, actors)
+    posts = [post, *direct, *(p for p in replies if p.parent_id != post.id)]
     return await page(request, "thread.html", {
         "sort": sort,
         "sorts": answers.SORTS,
         "accepted": next((p for p in posts if p.id == post.accepted_answer_id
                           and p.visible), None),
-        "official_ids": {p.id for p in posts
-                         if not p.is_thread and answers.is_official(p, actors.get(p.author_id))},
+        "official_ids": {p.id for p in replies
+                         if answers.is_official(cast(Post, p), actors.get(p.author_id))},
         "may_accept": may_accept,
         "may_moderate": moderator,
         "root": post,

@@ -77,7 +77,7 @@ def environment(lang: str) -> Environment:
         auto_reload=False,
     )
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
-    env.filters["datetime"] = lambda value: i18n.format_date_time(value, lang)
+    env.filters["datetime"] = i18n.date_time_formatter(lang)
     env.filters["number"] = lambda value: i18n.format_number(value, lang)
     env.filters["iso"] = i18n.machine_date_time
     env.filters["post_html"] = post_html
