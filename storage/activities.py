@@ -54,15 +54,13 @@ async def by_ap_id(conn: Any, ap_id: str) -> Activity | None:
 
 # Outbox items: stored activities about posts whose post is still visible (or that name no
 # post). ``actor_id`` picks the sender, ``group_id`` the posts' group; ``embedded_only``
-# keeps activities whose object is an embedded document, not a bare id.
-_POST_ACTIVITIES_WHERE = (
-    " FROM activities a LEFT JOIN posts p ON p.id = a.post_id"
-    " WHERE a.public AND a.type = $1"
-    " AND ($2::bigint IS NULL OR a.actor_id = $2)"
-    " AND ($3::bigint IS NULL OR p.group_id = $3)"
-    " AND (NOT $4::boolean OR jsonb_typeof(a.payload -> 'object') = 'object')"
-    " AND p.deleted_at IS NULL AND p.removed_at IS NULL"
-)
+# keeps activities whose object is an embedded document, not a bare id. The statement is
+# put together for the case at hand (no ``$n IS NULL OR`` branches), so that its plan
+# walks an index in ``id`` order: activities_actor for a sender, activities_type for a
+# group's Creates (migration 0017), activities_outbox_announces for a group's embedded
+# Announces (migration 0023); the counts come from actor_counts.
+
+OUTBOX_TYPES = frozenset({"Create", "Announce"})
 
 
 async def post_activities_page(
@@ -71,18 +69,71 @@ async def post_activities_page(
     before_id: int | None = None, after_id: int | None = None,
 ) -> list[tuple[int, dict[str, Any]]]:
     """(activity row id, payload); ascending from ``after_id``, else descending."""
+    if type_ not in OUTBOX_TYPES:
+        raise ValueError(f"not an outbox type: {type_!r}")
+    # The type is written into the statement, not bound, so that the planner can match
+    # the partial index of migration 0023 (a bound $n never proves its predicate).
+    args: list[Any] = []
+    where = ["a.public", f"a.type = '{type_}'", "p.deleted_at IS NULL",
+             "p.removed_at IS NULL"]
+    if actor_id is not None:
+        args.append(actor_id)
+        where.append(f"a.actor_id = ${len(args)}")
+    if group_id is not None:
+        args.append(group_id)
+        where.append(f"p.group_id = ${len(args)}")
+    if embedded_only:
+        where.append("jsonb_typeof(a.payload -> 'object') = 'object'")
+    if before_id is not None:
+        args.append(before_id)
+        where.append(f"a.id < ${len(args)}")
+    if after_id is not None:
+        args.append(after_id)
+        where.append(f"a.id > ${len(args)}")
+    args.append(limit)
     order = "ASC" if after_id is not None else "DESC"
     rows = await conn.fetch(
-        "SELECT a.id, a.payload" + _POST_ACTIVITIES_WHERE +
-        " AND ($5::bigint IS NULL OR a.id < $5) AND ($6::bigint IS NULL OR a.id > $6)"
-        f" ORDER BY a.id {order} LIMIT $7",
-        type_, actor_id, group_id, embedded_only, before_id, after_id, limit,
-    )
+        "SELECT a.id, a.payload FROM activities a LEFT JOIN posts p ON p.id = a.post_id"
+        f" WHERE {' AND '.join(where)} ORDER BY a.id {order} LIMIT ${len(args)}", *args)
     return [(r["id"], r["payload"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    """An actor's outbox sizes (actor_counts, kept by the triggers of migration 0017)."""
+
+    creates: int = 0        # public Creates it sent, post visible or gone
+    announces: int = 0      # public Announces with an embedded object it sent, likewise
+    group_creates: int = 0  # public Creates about visible posts in the group
+
+
+async def outbox_counts(conn: Any, actor_id: int) -> OutboxCounts:
+    row = await conn.fetchrow(
+        "SELECT outbox_creates, outbox_announces, group_creates FROM actor_counts"
+        " WHERE actor_id = $1", actor_id)
+    if row is None:
+        return OutboxCounts()
+    return OutboxCounts(int(row[0]), int(row[1]), int(row[2]))
 
 
 async def count_post_activities(conn: Any, *, type_: str, actor_id: int | None = None,
                                 group_id: int | None = None,
                                 embedded_only: bool = False) -> int:
+    """What :func:`post_activities_page` lists in all. The outbox cases read the counter
+    row; any other combination counts (not used by a page)."""
+    if group_id is None and actor_id is not None:
+        counts = await outbox_counts(conn, actor_id)
+        if type_ == "Create" and not embedded_only:
+            return counts.creates
+        if type_ == "Announce" and embedded_only:
+            return counts.announces
+    if actor_id is None and group_id is not None and type_ == "Create" and not embedded_only:
+        return (await outbox_counts(conn, group_id)).group_creates
     return int(await conn.fetchval(
-        "SELECT count(*)" + _POST_ACTIVITIES_WHERE, type_, actor_id, group_id, embedded_only))
+        "SELECT count(*) FROM activities a LEFT JOIN posts p ON p.id = a.post_id"
+        " WHERE a.public AND a.type = $1"
+        " AND ($2::bigint IS NULL OR a.actor_id = $2)"
+        " AND ($3::bigint IS NULL OR p.group_id = $3)"
+        " AND (NOT $4::boolean OR jsonb_typeof(a.payload -> 'object') = 'object')"
+        " AND p.deleted_at IS NULL AND p.removed_at IS NULL",
+        type_, actor_id, group_id, embedded_only))

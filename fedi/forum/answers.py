@@ -81,7 +81,7 @@ async def _reply_and_thread(conn: Any, reply_id: int) -> tuple[Post, Post, Actor
     if reply.is_thread:
         raise ValidationFailed("a thread cannot be its own answer: give the id of a reply",
                                field="id", code="not_a_reply")
-    thread = await post_store.get_for_share(conn, reply.thread_id or reply.id)
+    thread = await post_store.get_for_update(conn, reply.thread_id or reply.id)
     if thread is None:
         raise NotFound(f"the thread of post {reply_id} is unknown")
     group = await actor_store.get(conn, thread.group_id) if thread.group_id else None

@@ -166,7 +166,7 @@ async def create_reply(ctx: Context, *, author: Actor, parent: Post, content: An
     found = await mention_service.resolve(ctx, body)
     async with ctx.pool.acquire() as conn, conn.transaction():
         # Lock the thread row so a concurrent lock or removal is seen.
-        thread = (await post_store.get_for_share(conn, parent.thread_id)
+        thread = (await post_store.get_for_update(conn, parent.thread_id)
                   if parent.thread_id is not None else None)
         group = await actor_store.get(conn, parent.group_id) if parent.group_id else None
         await policy.require(conn, Action.REPLY, author, group=group, thread=thread,

@@ -65,7 +65,7 @@ async def _choose(ctx: Context, activity: vocab.Activity, reply_id: str | None, 
         # A moderator of the remote group, by its moderators collection.
         await check_authority(ctx, activity.actor, group)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        thread = await post_store.get_for_share(conn, thread.id)
+        thread = await post_store.get_for_update(conn, thread.id)
         assert thread is not None
         if accept:
             if thread.accepted_answer_id == reply.id:

@@ -67,9 +67,12 @@ def _urls(ctx: Context) -> Urls:
 
 async def _find_actor(conn: Any, ctx: Context, segment: str, name: str) -> Actor:
     """The local actor at /users/{name} or /groups/{name}, deleted ones included."""
-    type_, _ = _KINDS[segment]
     ap_id = f"{ctx.settings.base_url}/{segment}/{name}"
-    actor = await actor_store.by_ap_id(conn, ap_id)
+    return _local_of(await actor_store.by_ap_id(conn, ap_id), segment, name)
+
+
+def _local_of(actor: Actor | None, segment: str, name: str) -> Actor:
+    type_, _ = _KINDS[segment]
     if actor is None or not actor.local or actor.type != type_:
         what = "group" if type_ == "Group" else "user"
         raise NotFound(f"no {what} named {name!r} here")
@@ -83,16 +86,22 @@ async def _live_actor(conn: Any, ctx: Context, segment: str, name: str) -> Actor
     return actor
 
 
-async def _actor_json(conn: Any, actor: Actor) -> dict[str, Any]:
-    keys = await actor_store.keys_for(conn, actor.id)
-    summary_source = None
-    if actor.type == "Group":
-        group = await group_store.get(conn, actor.id)
-        summary_source = group.summary_source if group is not None else None
+async def _actor_json(conn: Any, actor: Actor,
+                      row: actor_store.DocumentRow | None = None) -> dict[str, Any]:
+    """The actor's document; ``row`` (read with the actor) saves the key and group reads."""
+    if row is not None:
+        ed25519, summary_source = row.ed25519_multibase, row.summary_source
+    else:
+        keys = await actor_store.keys_for(conn, actor.id)
+        ed25519 = keys.ed25519_public_multibase if keys is not None else None
+        summary_source = None
+        if actor.type == "Group":
+            group = await group_store.get(conn, actor.id)
+            summary_source = group.summary_source if group is not None else None
     return actor_document(
         actor,
-        ed25519_multibase=keys.ed25519_public_multibase if keys is not None else None,
-        summary_source=summary_source,
+        ed25519_multibase=ed25519,
+        summary_source=summary_source if actor.type == "Group" else None,
         # A person's profile fields and bio source (fedi/forum/profiles.py).
         extra=await person_extra(conn, actor) if actor.type == "Person" else None,
     )
@@ -110,9 +119,13 @@ def _actor_endpoint(segment: str) -> Endpoint:
 
     async def endpoint(request: Request) -> Response:
         ctx = _ctx(request)
+        name = request.path_params["name"]
         async with ctx.pool.acquire() as conn:
-            actor = await _find_actor(conn, ctx, segment, request.path_params["name"])
-            document = None if actor.deleted_at is not None else await _actor_json(conn, actor)
+            # One query for a group's document (actor, key, summary source).
+            row = await actor_store.for_document(conn, f"{ctx.settings.base_url}/{segment}/{name}")
+            actor = _local_of(row.actor if row is not None else None, segment, name)
+            document = (None if actor.deleted_at is not None
+                        else await _actor_json(conn, actor, row))
         title = actor.name or actor.username
         if request_wants_activitypub(request):
             if document is None:
@@ -144,16 +157,19 @@ def _outbox_endpoint(segment: str | None) -> Endpoint:
         ctx = _ctx(request)
         async with ctx.pool.acquire() as conn:
             actor = await _collection_owner(conn, ctx, request, segment)
+            # The sizes come from the counter row (one indexed read, no count(*)).
+            counts = await activity_store.outbox_counts(conn, actor.id)
             query: dict[str, Any] = {"type_": "Create", "actor_id": actor.id}
+            total = counts.creates
             if actor.type == "Group":
                 # The embedded Announce(Create) is what forum software backfills from; the
                 # bare Announce(id) sent for Mastodon would list every post twice.
                 query = {"type_": "Announce", "actor_id": actor.id, "embedded_only": True}
-                total = await activity_store.count_post_activities(conn, **query)
+                total = counts.announces
                 if total == 0:
                     # Nothing announced yet: the members' Creates in the group stand in.
                     query = {"type_": "Create", "group_id": actor.id}
-            total = await activity_store.count_post_activities(conn, **query)
+                    total = counts.group_creates
 
             async def fetch(before: int | None, after: int | None,
                             limit: int) -> Sequence[tuple[int, Any]]:
@@ -273,7 +289,9 @@ async def post_document(request: Request) -> Response:
             return await html_response(request, "post", post, title=_title(post),
                                        text_html=post.content_html, alternate=post.ap_id)
         document = None
-        if post.visible:
+        # The forum's page reads what it shows itself: no document to build for it.
+        forum_page = None if wants_ap else html_page_for(request, "post")
+        if post.visible and forum_page is None:
             author = await actor_store.get(conn, post.author_id)
             group = await actor_store.get(conn, post.group_id) if post.group_id else None
             parent = await post_store.get(conn, post.parent_id) if post.parent_id else None
@@ -289,6 +307,9 @@ async def post_document(request: Request) -> Response:
         if document is None:
             return activity_response(tombstone(post), status=410)
         return activity_response(document)
+    if forum_page is not None:
+        return await html_response(request, "post", post, title=_title(post),
+                                   text_html=post.content_html, alternate=post.ap_id)
     if document is None:
         return await html_response(request, "post", post, title="Beitrag gelöscht",
                                    text_html=None, alternate=post.ap_id, status=410)
