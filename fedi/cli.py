@@ -42,7 +42,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from fedi.core.runtime import database, migrate_database, setup_logging, wait_for_database
-    from fedi.worker import run_worker_process
+    from fedi.worker import run_worker_process, worker_loop_runner
 
     setup_logging(settings)
     with database(settings) as dsn:
@@ -50,7 +50,9 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
             # Started while PostgreSQL is down or restarting: wait for it, do not exit.
             asyncio.run(wait_for_database(dsn))
             asyncio.run(migrate_database(dsn))
-            asyncio.run(run_worker_process(settings, dsn, concurrency=args.concurrency))
+            # uvloop when installed (uvicorn[standard] brings it), as fedi serve runs.
+            worker_loop_runner()(run_worker_process(settings, dsn,
+                                                    concurrency=args.concurrency))
         except KeyboardInterrupt:
             pass
     return 0
@@ -87,17 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run queue workers only",
                             description="Process the inbound and delivery queues.")
     worker.add_argument("--concurrency", type=int, default=None,
-                        help="parallel deliveries (default: FEDI_WORKERS or 4)")
+                        help="jobs in flight (default: FEDI_WORKERS or 32)")
     worker.set_defaults(handler=_worker)
 
     mig = sub.add_parser("migrate", help="apply database migrations",
                          description="Apply pending database migrations and exit.")
     mig.set_defaults(handler=_migrate)
 
-    from fedi import cli_admin, cli_notifications, cli_tools
+    from fedi import cli_admin, cli_notifications, cli_seed, cli_tools
 
     cli_admin.register(sub)
     cli_tools.register(sub)
+    cli_seed.register(sub)
     cli_notifications.register(sub)
     return parser
 

@@ -3,6 +3,7 @@ there, and delivery health (failure days, the unavailable flag)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -91,6 +92,36 @@ async def record_success(conn: Any, domain: str, *, now: datetime, scheme: str |
     )
     if was_unavailable:
         await conn.execute(_UNPARK, domain, now, PARKED)
+
+
+async def record_successes(conn: Any, answered: Sequence[tuple[str, str | None]], *,
+                           now: datetime) -> None:
+    """:func:`record_success` for many ``(domain, scheme)`` pairs in one statement (the
+    delivery worker's batches of outcomes); a host's last pair with a scheme wins."""
+    if not answered:
+        return
+    resumed = await conn.fetch(
+        "WITH d AS (SELECT DISTINCT ON (domain) domain, scheme"
+        " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(domain, scheme, n)"
+        " ORDER BY domain, scheme IS NULL, n DESC),"
+        " before AS (SELECT i.domain, i.unavailable FROM instances i JOIN d USING (domain)),"
+        " up AS (INSERT INTO instances AS i (domain, signature_scheme, last_success_at)"
+        " SELECT domain, scheme, $3 FROM d ORDER BY domain"
+        " ON CONFLICT (domain) DO UPDATE SET"
+        " signature_scheme = coalesce(EXCLUDED.signature_scheme, i.signature_scheme),"
+        " last_success_at = EXCLUDED.last_success_at,"
+        " failure_days = '{}', failing_since = NULL, unavailable = false"
+        " WHERE i.unavailable OR i.failing_since IS NOT NULL"
+        " OR cardinality(i.failure_days) > 0 OR i.last_success_at IS NULL"
+        " OR i.last_success_at < EXCLUDED.last_success_at - interval '1 minute'"
+        " OR (EXCLUDED.signature_scheme IS NOT NULL"
+        "     AND i.signature_scheme IS DISTINCT FROM EXCLUDED.signature_scheme)"
+        " RETURNING i.domain)"
+        " SELECT b.domain FROM before b JOIN up USING (domain) WHERE b.unavailable",
+        [a[0] for a in answered], [a[1] for a in answered], now,
+    )
+    for row in resumed:
+        await conn.execute(_UNPARK, row["domain"], now, PARKED)
 
 
 async def record_failure(

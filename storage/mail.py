@@ -46,11 +46,12 @@ class OutgoingMail:
 
 async def enqueue(conn: Any, *, recipient: str, subject: str, message: bytes) -> int:
     """Queue a mail (in the caller's transaction; the NOTIFY is delivered at commit)."""
-    mail_id: int = await conn.fetchval(
-        "INSERT INTO mail_outbox (recipient, subject, message) VALUES ($1, $2, $3)"
-        " RETURNING id", recipient, subject, message)
-    await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
-    return mail_id
+    row = await conn.fetchrow(
+        "WITH ins AS (INSERT INTO mail_outbox (recipient, subject, message)"
+        " VALUES ($1, $2, $3) RETURNING id)"
+        " SELECT ins.id, pg_notify($4, '')::text AS woke FROM ins",  # one round trip
+        recipient, subject, message, CHANNEL)
+    return int(row["id"])
 
 
 async def get(conn: Any, mail_id: int) -> OutgoingMail | None:

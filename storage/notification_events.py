@@ -58,12 +58,13 @@ class NotificationEvent:
 
 
 async def enqueue_event(conn: Any, kind: str, payload: dict[str, Any]) -> int:
-    """Queue one event in the caller's transaction; returns its id."""
-    event_id: int = await conn.fetchval(
-        "INSERT INTO notification_events (kind, payload) VALUES ($1, $2) RETURNING id",
-        kind, payload)
-    await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
-    return event_id
+    """Queue one event in the caller's transaction and wake the workers (at commit), in
+    one round trip; returns its id."""
+    row = await conn.fetchrow(
+        "WITH ins AS (INSERT INTO notification_events (kind, payload) VALUES ($1, $2)"
+        " RETURNING id) SELECT ins.id, pg_notify($3, '')::text AS woke FROM ins",
+        kind, payload, CHANNEL)
+    return int(row["id"])
 
 
 async def claim(conn: Any, *, worker: uuid.UUID, now: datetime, limit: int,

@@ -95,6 +95,5 @@ async def enqueue_activity(
         # Blocked domains (and, in allowlist mode, unlisted ones) get nothing.
         refused = await moderation_store.refused_domains(conn, {d for _, d in targets})
         targets = [t for t in targets if t[1] not in refused]
-        if await delivery_store.insert_many(conn, stored.id, targets):
-            await delivery_store.notify(conn)
+        await delivery_store.insert_many(conn, stored.id, targets)  # wakes the workers
     return stored.id
