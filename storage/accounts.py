@@ -111,6 +111,17 @@ async def list_all(conn: Any) -> list[Account]:
     return [to_row(Account, r) for r in rows]
 
 
+async def search(conn: Any, query: str, *, limit: int, offset: int = 0) -> list[Account]:
+    """Accounts whose username, display name or e-mail address contains ``query``
+    (any case; all when it is empty), by username (the admin area's account list)."""
+    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = await conn.fetch(
+        f"{_ACCOUNT_SELECT} WHERE ac.deleted_at IS NULL AND (a.username ILIKE $1"
+        " OR a.email ILIKE $1 OR coalesce(ac.name, '') ILIKE $1)"
+        " ORDER BY lower(a.username) LIMIT $2 OFFSET $3", pattern, limit, offset)
+    return [to_row(Account, r) for r in rows]
+
+
 async def count(conn: Any, *, role: str | None = None, status: str | None = None) -> int:
     value = await conn.fetchval(
         "SELECT count(*) FROM accounts WHERE ($1::text IS NULL OR role = $1)"

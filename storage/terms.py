@@ -1,5 +1,6 @@
-"""Terms of use and privacy policy: their versions (``legal_documents``) and who accepted
-which version when (``legal_acceptances``)."""
+"""The legal documents: terms of use, privacy policy, Impressum, accessibility statement and
+Netiquette, their versions (``legal_documents``), and who accepted which version of the
+terms of use and the privacy policy when (``legal_acceptances``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from typing import Any
 
 from storage.rows import maybe_row, to_row
 
-KINDS = ("terms", "privacy")
+KINDS = ("terms", "privacy", "impressum", "accessibility", "rules")
+# The documents an account accepts (at sign-up, and each new version later); the others
+# are published without asking anyone (migration 0025).
+CONSENT_KINDS = ("terms", "privacy")
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,8 @@ async def due(conn: Any, account_id: int) -> list[Document]:
     rows = await conn.fetch(
         f"""{_SELECT}
         JOIN accounts me ON me.id = $1
-        WHERE d.version = (SELECT max(version) FROM legal_documents WHERE kind = d.kind)
+        WHERE d.kind IN ('terms', 'privacy')
+          AND d.version = (SELECT max(version) FROM legal_documents WHERE kind = d.kind)
           AND d.version > 1
           AND d.created_at > me.created_at
           AND NOT EXISTS (SELECT 1 FROM legal_acceptances x
@@ -95,3 +100,10 @@ async def due(conn: Any, account_id: int) -> list[Document]:
         ORDER BY d.kind DESC""",
         account_id)
     return [to_row(Document, row) for row in rows]
+
+
+async def published_kinds(conn: Any) -> dict[str, int]:
+    """The highest version of each kind that has one."""
+    rows = await conn.fetch("SELECT kind, max(version) AS version FROM legal_documents"
+                            " GROUP BY kind")
+    return {row["kind"]: row["version"] for row in rows}

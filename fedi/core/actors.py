@@ -12,6 +12,7 @@ from fedi.core.context import Context
 from fedi.core.errors import Conflict, ValidationFailed
 from fedi.core.urls import Urls
 from storage import actors as actor_store
+from storage import instance_settings as instance_settings_store
 from storage.actors import Actor
 
 # ASCII names as Mastodon requires to mention them: [a-z0-9_] with inner '.' or '-'.
@@ -108,7 +109,8 @@ async def instance_actor(ctx: Context) -> Actor:
         try:
             return await create_local_actor(
                 conn, ctx, type_="Application", username=INSTANCE_ACTOR_NAME,
-                name=ctx.settings.instance_name,
+                name=await instance_settings_store.instance_name(conn)
+                or ctx.settings.instance_name,
             )
         except Conflict:
             # Another process created it at the same moment.

@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from fedi.core.context import Context
 from fedi.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from storage import instance_settings as instance_settings_store
 from storage import mail as mail_store
 
 __all__ = ["TEMPLATES", "RenderedMail", "build_message", "enqueue_mail", "first_link",
@@ -65,14 +66,16 @@ class RenderedMail:
 
 
 def render_mail(ctx: Context, template: str, lang: str,
-                values: Mapping[str, Any]) -> RenderedMail:
-    """Render ``template`` in ``lang`` (German when there is no such language)."""
+                values: Mapping[str, Any], *, instance_name: str | None = None) -> RenderedMail:
+    """Render ``template`` in ``lang`` (German when there is no such language);
+    ``instance_name``: the name an admin gave the instance (else the config's)."""
     if lang not in LANGUAGES:
         lang = DEFAULT_LANGUAGE
     if not re.fullmatch(r"[a-z0-9_]+", template):
         raise ValueError(f"not a mail template name: {template!r}")
     env = _environment()
-    common = {"instance_name": ctx.settings.instance_name, "base_url": ctx.settings.base_url,
+    common = {"instance_name": instance_name or ctx.settings.instance_name,
+              "base_url": ctx.settings.base_url,
               "settings_url": ctx.url(SETTINGS_PATH), "lang": lang}
     context = {**common, **values}
     subject, _, text = env.get_template(f"{template}.{lang}.txt").render(context) \
@@ -87,14 +90,15 @@ def render_mail(ctx: Context, template: str, lang: str,
 
 
 def build_message(ctx: Context, *, to: str, mail: RenderedMail, lang: str,
-                  headers: Mapping[str, str] | None = None) -> EmailMessage:
+                  headers: Mapping[str, str] | None = None,
+                  instance_name: str | None = None) -> EmailMessage:
     """The MIME message: text and HTML as alternatives, from the instance; ``headers``
     adds more (``List-Unsubscribe`` ...), each a single line."""
     if not _ADDRESS.match(to):
         raise ValueError("not a single e-mail address")
     sender = ctx.settings.mail_from or f"noreply@{ctx.settings.host.partition(':')[0]}"
     message = EmailMessage(policy=SMTP)
-    message["From"] = formataddr((ctx.settings.instance_name, sender))
+    message["From"] = formataddr((instance_name or ctx.settings.instance_name, sender))
     message["To"] = to
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(datetime.now(UTC))
@@ -118,9 +122,10 @@ async def enqueue_mail(conn: Any, ctx: Context, *, to: str, template: str, lang:
     """Render the mail and queue it in the caller's transaction: it is sent after the
     commit (by a worker, retried while the mail server is away), or not at all when the
     transaction rolls back."""
-    mail = render_mail(ctx, template, lang, values)
+    name = await instance_settings_store.instance_name(conn)
+    mail = render_mail(ctx, template, lang, values, instance_name=name)
     message = build_message(ctx, to=to, mail=mail, lang=lang if lang in LANGUAGES
-                            else DEFAULT_LANGUAGE, headers=headers)
+                            else DEFAULT_LANGUAGE, headers=headers, instance_name=name)
     await mail_store.enqueue(conn, recipient=to, subject=mail.subject,
                              message=message.as_bytes())
 

@@ -35,6 +35,7 @@ from fedi.core.markup import render_markdown
 from fedi.federation import moderation_out as out
 from fedi.federation import remote
 from fedi.federation.documents import actor_document
+from fedi.forum.posts import KINDS
 from fedi.forum.staff import (
     Staff,
     check_reason,
@@ -83,12 +84,21 @@ def check_language(value: Any) -> str | None:
     return value.lower()
 
 
+def check_default_kind(value: Any) -> str:
+    """What new threads in the group are unless their author says: question or
+    discussion."""
+    if value not in KINDS:
+        raise ValidationFailed(f"default_kind must be one of {', '.join(KINDS)}",
+                               field="default_kind")
+    return str(value)
+
+
 # --- a group's life --------------------------------------------------------------------------
 
 async def create_group(
     ctx: Context, staff: Staff | None, *, name: str, title: str, summary: str = "",
     rules: str = "", language: str | None = "de", posting_restricted_to_mods: bool = False,
-    moderators: list[Actor] | None = None,
+    moderators: list[Actor] | None = None, default_kind: str | None = None,
 ) -> Actor:
     """A new local topic group (a Group actor with its own keys). ``staff`` must be an
     admin; the group and its modlog entry are written in one transaction. ``None``: the
@@ -101,6 +111,7 @@ async def create_group(
     summary = check_text(summary, "summary")
     rules = check_text(rules, "rules")
     language = check_language(language)
+    kind = check_default_kind(default_kind) if default_kind is not None else None
     async with ctx.pool.acquire() as conn, conn.transaction():
         actor = await create_local_actor(
             conn, ctx, type_="Group", username=name, name=title,
@@ -109,6 +120,8 @@ async def create_group(
         )
         await group_store.insert(conn, actor.id, summary_source=summary, rules_source=rules,
                                  language=language)
+        if kind is not None:
+            await group_store.update(conn, actor.id, default_kind=kind)
         for moderator in moderators or []:
             await group_store.add_moderator(conn, actor.id, moderator.id)
         if staff is not None:
@@ -126,8 +139,8 @@ async def _local_group(ctx: Context, name: str) -> Actor:
 
 async def update_group(ctx: Context, staff: Staff, name: str, changes: dict[str, Any]
                        ) -> Actor:
-    """Edit title, summary, rules, language, posting restriction; federated as
-    Update(Group)."""
+    """Edit title, summary, rules, language, posting restriction, the default kind of new
+    threads; federated as Update(Group)."""
     group = await _local_group(ctx, name)
     title = check_title(changes["title"]) if "title" in changes else None
     summary = check_text(changes["summary"], "summary") if "summary" in changes else None
@@ -143,9 +156,11 @@ async def update_group(ctx: Context, staff: Staff, name: str, changes: dict[str,
         details["summary_source"] = summary
     if rules is not None:
         details["rules_source"] = rules
+    if "default_kind" in changes:
+        details["default_kind"] = check_default_kind(changes["default_kind"])
     if title is None and restricted is None and not details:
-        raise ValidationFailed("nothing to change: give title, summary, rules, language or "
-                               "posting_restricted_to_mods", field="title")
+        raise ValidationFailed("nothing to change: give title, summary, rules, language, "
+                               "default_kind or posting_restricted_to_mods", field="title")
     async with ctx.pool.acquire() as conn, conn.transaction():
         await require_moderator(conn, staff, group)
         await moderation_store.update_group_profile(

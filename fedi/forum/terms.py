@@ -1,5 +1,7 @@
 """Terms of use and privacy policy: versions the administration publishes (Markdown), and
-the consent of each account.
+the consent of each account. The other legal documents (Impressum, accessibility
+statement, Netiquette: ``impressum``, ``accessibility``, ``rules``) are versioned the same
+way but ask nobody's consent and have no built-in version (fedi/forum/legal.py).
 
 Which versions an account must have accepted (the one rule, asked by
 fedi/forum/policy.py before anyone writes):
@@ -30,9 +32,10 @@ from fedi.forum import accounts
 from fedi.forum.staff import Staff, log, require_admin
 from storage import terms as store
 from storage.accounts import Account
-from storage.terms import KINDS, Acceptance, Document
+from storage.terms import CONSENT_KINDS, KINDS, Acceptance, Document
 
 __all__ = [
+    "CONSENT_KINDS",
     "KINDS",
     "TEXT_MAX",
     "Acceptance",
@@ -44,6 +47,7 @@ __all__ = [
     "check_kind",
     "current",
     "current_all",
+    "current_or_none",
     "due",
     "publish",
     "register",
@@ -74,9 +78,14 @@ async def current(conn: Any, kind: str) -> Document:
     return found
 
 
+async def current_or_none(conn: Any, kind: str) -> Document | None:
+    """The current version of ``kind``; None while none is published."""
+    return await store.current(conn, check_kind(kind))
+
+
 async def current_all(conn: Any) -> list[Document]:
-    """The current version of each document, terms first."""
-    return [await current(conn, kind) for kind in KINDS]
+    """The current version of each document that asks for consent, terms first."""
+    return [await current(conn, kind) for kind in CONSENT_KINDS]
 
 
 async def versions(conn: Any, kind: str) -> list[Document]:
@@ -106,8 +115,8 @@ def _check_text(text: str) -> str:
 async def publish(ctx: Context, staff: Staff, kind: str, text: str) -> Document:
     """Publish the next version of ``kind`` (admins only; the role is checked first).
 
-    Everyone who signed up before must accept it before writing again; the modlog says
-    that the document changed."""
+    For the terms and the privacy policy, everyone who signed up before must accept it
+    before writing again; the modlog says that the document changed."""
     require_admin(staff)
     check_kind(kind)
     source = _check_text(text)
@@ -122,14 +131,19 @@ async def publish(ctx: Context, staff: Staff, kind: str, text: str) -> Document:
         except asyncpg.UniqueViolationError:
             raise Conflict("another version was published at the same moment; "
                            "please try again") from None
-        await log(conn, "terms_publish", staff=staff,
+        action = "terms_publish" if kind in CONSENT_KINDS else "legal_publish"
+        await log(conn, action, staff=staff,
                   details={"kind": kind, "version": document.version})
     return document
 
 
 async def accept(conn: Any, account: Account, kind: str, version: int) -> None:
     """Record that ``account`` accepts ``version`` of ``kind``, which must be current
-    (409 for an older one: the reader saw a text that no longer applies)."""
+    (409 for an older one: the reader saw a text that no longer applies). Only the terms
+    and the privacy policy are accepted (422 for the other kinds)."""
+    if check_kind(kind) not in CONSENT_KINDS:
+        raise ValidationFailed(f"kind must be one of {', '.join(CONSENT_KINDS)}, "
+                               f"got {kind!r}", field="kind")
     now = await current(conn, kind)
     if version != now.version:
         raise Conflict(f"version {version} of {kind} is not the current one: "

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from fedi.core.errors import ValidationFailed
 from fedi.core.times import iso
-from fedi.forum.accounts_admin import ACCOUNT_ACTIONS, account_action
+from fedi.forum.accounts_admin import ACCOUNT_ACTIONS, account_action, reset_sessions
 from fedi.forum.staff import check_reason, require_admin
 from fedi.routes.api_admin_common import (
     ADMINS_ONLY,
@@ -58,8 +58,18 @@ async def list_accounts(request: Request) -> JSONResponse:
         for a in accounts if status is None or a.status == status], "next": None})
 
 
+async def sessions_reset(request: Request) -> JSONResponse:
+    """Log the account out everywhere (every session and token ends)."""
+    who = await admin(request)
+    body = await optional_body(request)
+    ended = await reset_sessions(ctx_of(request), who, request.path_params["name"],
+                                 reason=check_reason(body.get("reason")))
+    return JSONResponse({"ended": ended})
+
+
 routes = [
     Route("/api/v1/admin/accounts", list_accounts, methods=["GET"]),
+    Route("/api/v1/admin/accounts/{name}/sessions/reset", sessions_reset, methods=["POST"]),
     *[Route(f"/api/v1/admin/accounts/{{name}}/{action}", _account_action(action),
             methods=["POST"]) for action in ACCOUNT_ACTIONS],
 ]
@@ -77,4 +87,9 @@ OPENAPI_PATHS: dict[str, Any] = {
         body_required=False, params=[NAME], errors=("403", "404", "409", "422"),
         texts=ADMINS_ONLY)}
        for action in ACCOUNT_ACTIONS},
+    "/api/v1/admin/accounts/{name}/sessions/reset": {"post": admin_op(
+        "resetAccountSessions", "Log a local account out everywhere: every web session and "
+                                "API token ends (admins)",
+        ok_=ok("how many ended", "SessionsReset"), body="ReasonRequest", body_required=False,
+        params=[NAME], errors=("403", "404", "422"), texts=ADMINS_ONLY)},
 }

@@ -42,7 +42,7 @@ async def create_group(request: Request) -> JSONResponse:
         rules=optional_str(body, "rules", max_len=5000) or "",
         language=optional_str(body, "language", max_len=12) or "de",
         posting_restricted_to_mods=optional_bool(body, "posting_restricted_to_mods") or False,
-        moderators=moderators,
+        moderators=moderators, default_kind=optional_str(body, "default_kind", max_len=20),
     )
     return JSONResponse(await group_detail(request, group), status_code=201)
 

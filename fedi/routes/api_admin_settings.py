@@ -1,6 +1,7 @@
 """Admin API for the moderation settings (``/api/v1/admin/settings/moderation``, admins
-only): read and change ``allowlist_mode`` and ``modlog_show_moderators``; with its OpenAPI
-paths. The settings are kept by fedi/forum/domains.py."""
+only): read and change ``allowlist_mode`` and ``modlog_show_moderators``; and for the
+instance's own settings (``/api/v1/admin/settings/instance``); with its OpenAPI paths.
+The settings are kept by fedi/forum/domains.py and fedi/forum/instance_settings.py."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from fedi.core.errors import ValidationFailed
+from fedi.forum import instance_settings as instance_service
 from fedi.forum.domains import moderation_settings, update_settings
 from fedi.routes.api_admin_common import ADMINS_ONLY, admin, admin_op, ctx_of
 from fedi.routes.api_common import optional_bool, read_json
@@ -32,7 +34,22 @@ async def settings(request: Request) -> JSONResponse:
     return JSONResponse(await update_settings(ctx, who, changes))
 
 
-routes = [Route("/api/v1/admin/settings/moderation", settings, methods=["GET", "PUT"])]
+async def instance(request: Request) -> JSONResponse:
+    """The instance's name, description, start page text, contact, language and the
+    registration and confirmation modes (fedi/forum/instance_settings.py)."""
+    ctx = ctx_of(request)
+    who = await admin(request)
+    if request.method == "GET":
+        async with ctx.pool.acquire() as conn:
+            return JSONResponse(await instance_service.view(conn, ctx.settings.instance_name))
+    body = await read_json(request)
+    if not body:
+        raise ValidationFailed("give at least one setting", field="name")
+    return JSONResponse(await instance_service.update(ctx, who, body))
+
+
+routes = [Route("/api/v1/admin/settings/moderation", settings, methods=["GET", "PUT"]),
+          Route("/api/v1/admin/settings/instance", instance, methods=["GET", "PUT"])]
 
 OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/admin/settings/moderation": {
@@ -43,6 +60,18 @@ OPENAPI_PATHS: dict[str, Any] = {
                         "Change allowlist_mode and modlog_show_moderators (admins)",
                         ok_=ok("the settings now", "ModerationSettings"),
                         body="ModerationSettingsRequest", errors=("403", "422"),
+                        texts=ADMINS_ONLY),
+    },
+    "/api/v1/admin/settings/instance": {
+        "get": admin_op("getInstanceSettings", "The instance's own settings (admins)",
+                        ok_=ok("the settings", "InstanceSettings"), errors=("403",),
+                        texts=ADMINS_ONLY),
+        "put": admin_op("setInstanceSettings",
+                        "Change the instance's name, description, start page text, "
+                        "contact, default language, registration and confirmation modes "
+                        "(admins; each change in the modlog)",
+                        ok_=ok("the settings now", "InstanceSettings"),
+                        body="InstanceSettingsRequest", errors=("403", "422"),
                         texts=ADMINS_ONLY),
     },
 }

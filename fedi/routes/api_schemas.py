@@ -281,10 +281,12 @@ _GROUP_FIELDS: dict[str, Schema] = {
               "description": "Markdown"},
     "language": {"type": "string", "maxLength": group_service.LANGUAGE_MAX},
     "posting_restricted_to_mods": BOOL,
+    "default_kind": {"type": "string", "enum": ["question", "discussion"],
+                     "description": "what new threads are unless their author says"},
 }
 define("NewGroupRequest", obj({
     "name": {"type": "string", "maxLength": 30, "pattern": "^[a-z0-9_.-]+$"}, **_GROUP_FIELDS,
-}, optional=["summary", "rules", "language", "posting_restricted_to_mods"]))
+}, optional=["summary", "rules", "language", "posting_restricted_to_mods", "default_kind"]))
 define("EditGroupRequest", obj({**_GROUP_FIELDS, "reason": REASON},
                                optional=[*_GROUP_FIELDS, "reason"],
                                description="At least one field besides reason."))
@@ -383,6 +385,24 @@ define("ModerationSettingsRequest", {
           optional=["allowlist_mode", "modlog_show_moderators"]),
     "anyOf": [{"required": ["allowlist_mode"]}, {"required": ["modlog_show_moderators"]}],
 })
+define("InstanceSettings", obj({
+    "name": STR, "description": STR,
+    "lead_markdown": {**STR, "description": "the start page's lead text (Markdown); "
+                                            "empty: the built-in text"},
+    "contact_email": STR, "default_language": {"type": "string", "enum": ["de", "en"]},
+    "registration_mode": {"type": "string", "enum": ["open", "approval", "closed"]},
+    "email_confirmation": {"type": "string", "enum": ["required", "off"]},
+}, description="fedi/forum/instance_settings.py view"))
+define("InstanceSettingsRequest", {
+    **obj({"name": STR, "description": STR, "lead_markdown": STR, "contact_email": STR,
+           "default_language": {"type": "string", "enum": ["de", "en"]},
+           "registration_mode": {"type": "string", "enum": ["open", "approval", "closed"]},
+           "email_confirmation": {"type": "string", "enum": ["required", "off"]}},
+          optional=["name", "description", "lead_markdown", "contact_email",
+                    "default_language", "registration_mode", "email_confirmation"]),
+    "minProperties": 1,
+})
+define("SessionsReset", obj({"ended": {**INT, "description": "sessions and tokens ended"}}))
 define("ModlogEntry", obj({
     "id": INT, "action": {**STR, "description": "e.g. post_remove, ban, group_update"},
     "created_at": TIME, "reason": STR, "group": HANDLE,

@@ -1,6 +1,7 @@
-"""JSON API for the terms of use and the privacy policy: read the current versions (with
-whether the caller accepted them), accept one, and, for admins, list and publish versions.
-The rules are fedi/forum/terms.py's."""
+"""JSON API for the legal documents: read the current terms of use and privacy policy
+(with whether the caller accepted them) or the current version of any document (also the
+Impressum, the accessibility statement and the Netiquette), accept one, and, for admins,
+list and publish versions. The rules are fedi/forum/terms.py's."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from fedi.routes.api_terms_spec import OPENAPI_PATHS as OPENAPI_PATHS  # the spe
 from storage.terms import Document
 
 # Where each document is read in the web forum (fedi/web/terms_pages.py).
-PAGES = {"terms": "/nutzungsbedingungen", "privacy": "/datenschutz"}
+PAGES = {"terms": "/nutzungsbedingungen", "privacy": "/datenschutz",
+         "impressum": "/impressum", "accessibility": "/barrierefreiheit", "rules": "/regeln"}
 
 
 def _ctx(request: Request) -> Context:
@@ -54,6 +56,19 @@ async def current_terms(request: Request) -> JSONResponse:
     return JSONResponse({"items": items, "next": None})
 
 
+async def one_document(request: Request) -> JSONResponse:
+    """The current version of one document (404 while none is published)."""
+    ctx = _ctx(request)
+    kind = terms.check_kind(request.path_params["kind"])
+    account = await auth.current_account(request)
+    async with ctx.pool.acquire() as conn:
+        document = await terms.current(conn, kind)
+        due = {d.kind for d in await terms.due(conn, account)} if account else set()
+    consent = kind in terms.CONSENT_KINDS
+    return JSONResponse({**document_view(ctx, document), "consent_required": consent,
+                         "accepted": (kind not in due) if account and consent else None})
+
+
 async def accept_terms(request: Request) -> Response:
     account = await auth.require_account(request)
     body = await read_json(request)
@@ -83,5 +98,6 @@ async def admin_terms(request: Request) -> JSONResponse:
 routes = [
     Route("/api/v1/terms", current_terms, methods=["GET"]),
     Route("/api/v1/terms/accept", accept_terms, methods=["POST"]),
+    Route("/api/v1/terms/{kind}", one_document, methods=["GET"]),
     Route("/api/v1/admin/terms/{kind}", admin_terms, methods=["GET", "PUT"]),
 ]

@@ -1,10 +1,11 @@
-"""OpenAPI paths and schemas of fedi/routes/api_terms.py (terms of use, privacy policy)."""
+"""OpenAPI paths and schemas of fedi/routes/api_terms.py (terms of use, privacy policy,
+Impressum, accessibility statement, Netiquette)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fedi.forum.terms import KINDS, TEXT_MAX
+from fedi.forum.terms import CONSENT_KINDS, KINDS, TEXT_MAX
 from fedi.routes.api_admin_common import ADMINS_ONLY, admin_op
 from fedi.routes.api_schemas import (
     INT,
@@ -20,8 +21,13 @@ from fedi.routes.api_schemas import (
     path_param,
 )
 
-KIND = {"type": "string", "enum": list(KINDS),
-        "description": "`terms` (terms of use) or `privacy` (privacy policy)"}
+_KINDS_TEXT = ("`terms` (terms of use), `privacy` (privacy policy), `impressum` (site "
+               "notice, § 5 DDG), `accessibility` (accessibility statement, BITV 2.0) or "
+               "`rules` (Netiquette)")
+KIND = {"type": "string", "enum": list(KINDS), "description": _KINDS_TEXT}
+CONSENT_KIND = {"type": "string", "enum": list(CONSENT_KINDS),
+                "description": "`terms` (terms of use) or `privacy` (privacy policy): "
+                               "the documents an account accepts"}
 _DOCUMENT = {
     "kind": KIND,
     "version": {**INT, "minimum": 1},
@@ -44,11 +50,20 @@ define("TermsVersion", obj({
                                                "built-in first version"},
 }, description="One published version (api_terms.version_view)."))
 define_page("TermsVersionList", "TermsVersion", one_page=True)
-define("AcceptTermsRequest", obj({"kind": KIND, "version": {**INT, "minimum": 1}}))
+define("LegalDocument", obj({
+    **_DOCUMENT,
+    "consent_required": {"type": "boolean",
+                         "description": "whether accounts accept this document (only "
+                                        "`terms` and `privacy`)"},
+    "accepted": {"type": ["boolean", "null"],
+                 "description": "for `terms` and `privacy` with a token: whether the caller "
+                                "accepted this version; else null"},
+}, description="The current version of one document (api_terms.one_document)."))
+define("AcceptTermsRequest", obj({"kind": CONSENT_KIND, "version": {**INT, "minimum": 1}}))
 define("PublishTermsRequest", obj({
     "text": {"type": "string", "maxLength": TEXT_MAX, "description": "Markdown"}}))
 
-KIND_PARAM = path_param("kind", description="`terms` or `privacy`")
+KIND_PARAM = path_param("kind", description=_KINDS_TEXT)
 
 OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/terms": {"get": operation(
@@ -58,6 +73,16 @@ OPENAPI_PATHS: dict[str, Any] = {
                     "write (403 `terms_not_accepted`) until it does.",
         responses={"200": ok("the current version of each document", "TermsDocumentList"),
                    "401": "the token is invalid (`unauthorized`)"})},
+    "/api/v1/terms/{kind}": {"get": operation(
+        "getLegalDocument", "The current version of one legal document", "accounts",
+        params=[KIND_PARAM],
+        description="Any kind, also the Impressum, the accessibility statement and the "
+                    "Netiquette; 404 while no version of it is published (those three "
+                    "have no built-in version).",
+        responses={"200": ok("the current version", "LegalDocument"),
+                   "401": "the token is invalid (`unauthorized`)",
+                   "404": "no version is published yet (`not_found`)",
+                   "422": "unknown kind (`validation_failed`)"})},
     "/api/v1/terms/accept": {"post": operation(
         "acceptTerms", "Accept the current version of a document", "accounts", auth=True,
         body="AcceptTermsRequest",

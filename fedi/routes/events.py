@@ -19,6 +19,7 @@ from fedi.federation.events import event_url
 from fedi.federation.events_ics import ICS_MEDIA_TYPE, calendar_bytes
 from fedi.forum import events as event_service
 from fedi.forum import groups as group_service
+from fedi.forum import instance_settings
 from fedi.routes.negotiation import activity_response, html_response, request_wants_activitypub
 from storage import events as event_store
 from storage.events import Event
@@ -96,7 +97,9 @@ async def group_ics(request: Request) -> Response:
 async def instance_ics(request: Request) -> Response:
     ctx = _ctx(request)
     events = await _feed(ctx, None)
-    body = calendar_bytes(events, name=ctx.settings.instance_name, links=_links(ctx, events))
+    async with ctx.pool.acquire() as conn:
+        name = await instance_settings.instance_name(conn, ctx)
+    body = calendar_bytes(events, name=name, links=_links(ctx, events))
     return _ics(body, "events.ics")
 
 

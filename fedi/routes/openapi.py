@@ -20,11 +20,13 @@ from fedi.routes import (
     api_auth_mail_spec,
     api_events_spec,
     api_forum_spec,
+    api_instance_spec,
     api_me_spec,
     api_modlog_spec,
     api_notifications_spec,
     api_privacy_spec,
     api_search_spec,
+    api_statistics_spec,
     api_terms_spec,
 )
 from fedi.routes.api_schemas import components, ok, operation
@@ -52,7 +54,7 @@ def api_modules() -> list[ModuleType]:
     return [api_accounts_spec, api_forum_spec, api_admin_groups_spec, api_admin_spec,
             api_auth_mail_spec, api_modlog_spec, api_me_spec, api_terms_spec, api_privacy_spec,
             api_admin_officials, api_answers_spec, api_notifications_spec,
-            api_search_spec, api_events_spec]
+            api_search_spec, api_events_spec, api_statistics_spec, api_instance_spec]
 
 
 def build_document(base_url: str) -> dict[str, Any]:

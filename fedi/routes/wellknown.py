@@ -6,7 +6,7 @@ WebFinger answers for users, groups (one namespace) and the instance actor, by
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -20,10 +20,9 @@ from fedi import SOFTWARE_NAME, __version__
 from fedi.core.actors import INSTANCE_ACTOR_NAME, instance_actor
 from fedi.core.context import Context
 from fedi.core.errors import AppError, Gone, NotFound
+from fedi.forum import instance_settings, statistics
 from fedi.forum.accounts import get_registration_mode
-from storage import accounts as account_store
 from storage import actors as actor_store
-from storage import posts as post_store
 from storage.actors import Actor
 
 # Discovery documents are read by browsers' JavaScript too (web clients, remote follow).
@@ -111,18 +110,17 @@ async def nodeinfo(request: Request) -> Response:
     if version not in ("2.0", "2.1"):
         raise NotFound(f"no NodeInfo version {version!r}; try 2.1 or 2.0")
     ctx = _ctx(request)
-    now = datetime.now(UTC)
     async with ctx.pool.acquire() as conn:
-        users = await account_store.count(conn, status="active")
-        month = await post_store.count_active_local_authors(conn, now - timedelta(days=30))
-        halfyear = await post_store.count_active_local_authors(conn, now - timedelta(days=180))
-        local_posts = await post_store.count_local(conn)
+        # The same counts as /statistik and /api/v1/statistics.
+        counts = await statistics.collect(conn, datetime.now(UTC))
         registration = await get_registration_mode(conn)
+        name = await instance_settings.instance_name(conn, ctx)
     document = nodeinfo_document(
         version, SOFTWARE_NAME, __version__,
-        users_total=users, users_active_month=month, users_active_halfyear=halfyear,
-        local_posts=local_posts, open_registrations=registration == "open",
-        metadata={"nodeName": ctx.settings.instance_name},
+        users_total=counts.accounts, users_active_month=counts.active_month,
+        users_active_halfyear=counts.active_halfyear, local_posts=counts.local_posts,
+        open_registrations=registration == "open",
+        metadata={"nodeName": name},
     )
     return JSONResponse(document, media_type=nodeinfo_content_type(version), headers=_CORS)
 

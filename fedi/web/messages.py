@@ -78,6 +78,9 @@ SERVICE_MESSAGES = (
     N_("reason must be text"),
     N_("reason must not contain NUL characters"),
     N_("actor must be a handle name@host or an actor URL"),
+    # fedi.forum.instance_settings (the admin area's settings)
+    N_("name must not be empty"),
+    N_("contact_email must be an e-mail address"),
     # fedi.forum.erasure, fedi.routes.api_privacy
     N_("The password is wrong: the account was not deleted."),
     N_("password is required to delete the account"),
@@ -126,6 +129,7 @@ GENERIC_OTHER = N_("Something went wrong. Please try again later.")
 
 # (pattern of the English message, catalog entry with %(value)s for the captured value)
 _PATTERNS = (
+    (re.compile(r"^([\w.]+) must be one line$"), N_("Please write this on one line.")),
     (re.compile(r"^the name '(.*)' is already taken$"),
      N_("The name %(value)s is already taken.")),
     (re.compile(r"^'(.*)' is not an e-mail address$"),

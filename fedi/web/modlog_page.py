@@ -59,6 +59,10 @@ ACTION_LABELS = {
     "official_set": N_("Marked as an official account"),
     "official_withdraw": N_("Official position withdrawn"),
     "terms_publish": N_("Terms of use or privacy policy changed"),
+    "legal_publish": N_("Legal notice, accessibility statement or rules changed"),
+    "feedback_delete": N_("Accessibility feedback deleted"),
+    "instance_settings_update": N_("Instance settings changed"),
+    "registration_update": N_("Registration settings changed"),
 }
 
 

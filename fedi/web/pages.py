@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from fedi.core.errors import Gone, NotFound
 from fedi.core.markup import html_to_text, render_markdown
-from fedi.forum import answers, notifications, policy, profiles
+from fedi.forum import answers, instance_settings, notifications, policy, profiles
 from fedi.forum import groups as group_service
 from fedi.forum.policy import Action
 from fedi.forum.staff import Staff
@@ -80,6 +80,9 @@ async def start_page(request: Request, *, values: dict[str, str] | None = None,
         groups = await group_store.list_groups(conn)
         stats = await group_store.stats(conn, [g.id for g in groups])
         description = await account_store.get_setting(conn, DESCRIPTION_SETTING)
+        # The lead text an admin wrote (/admin/settings), rendered and sanitised.
+        lead = (await instance_settings.current(conn, ctx.settings.instance_name)
+                ).lead_markdown
         open_questions = await post_store.open_questions(conn, limit=OPEN_QUESTIONS)
         next_events = await event_store.listing(conn, limit=NEXT_EVENTS)
         viewer = await current_viewer(request)
@@ -93,6 +96,7 @@ async def start_page(request: Request, *, values: dict[str, str] | None = None,
         "open_questions": open_questions,
         "question_groups": {g.id: g for g in groups},
         "description": description if isinstance(description, str) else None,
+        "lead_html": render_markdown(lead) if lead else None,
         "local_groups": [g for g in groups if g.local],
         "remote_groups": [g for g in groups if not g.local],
         "stats": stats,

@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from fedi.core import i18n
 from fedi.core.context import Context
 from fedi.core.markup import shift_headings
-from fedi.forum import terms
+from fedi.forum import instance_settings, terms
 from fedi.web.messages import translate_message
 from fedi.web.session import CSRF_FIELD, csrf_token, current_viewer, set_csrf_cookie
 from storage import notifications as notification_store
@@ -56,6 +56,8 @@ FLASH_KEYS = frozenset({
     "email_changed",
     # notifications (fedi/web/notification_pages.py)
     "notifications_read", "watching", "muted", "unwatched", "group_muted", "group_unmuted",
+    # the admin area (fedi/web/admin_area_pages.py and its neighbours)
+    "admin_saved", "group_created", "group_deleted", "account_deleted_by_admin",
 })
 
 
@@ -87,9 +89,18 @@ def environment(lang: str) -> Environment:
     return env
 
 
+_STATE_DEFAULT_LANGUAGE = "default_language"
+
+
 def language(request: Request) -> str:
-    return i18n.pick_language(request.cookies.get(LANG_COOKIE),
-                              request.headers.get("accept-language"))
+    """The switch (cookie), else the browser's Accept-Language, else the instance's
+    default language (/admin/settings; known once :func:`page` has read it)."""
+    cookie = request.cookies.get(LANG_COOKIE)
+    header = request.headers.get("accept-language")
+    if cookie in i18n.LANGUAGES or i18n.parse_accept_language(header):
+        return i18n.pick_language(cookie, header)
+    default = getattr(request.state, _STATE_DEFAULT_LANGUAGE, None)
+    return default if default in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
 
 
 def _ctx(request: Request) -> Context:
@@ -114,6 +125,13 @@ def safe_next(value: str | None, default: str = "/") -> str:
 async def page(request: Request, template: str, context: dict[str, Any] | None = None,
                *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """Render ``template`` for this request's language and viewer."""
+    name = _ctx(request).settings.instance_name
+    if status != 503:  # the 503 page is for when the database cannot be reached
+        # The name and default language an admin gave the instance (/admin/settings).
+        async with _ctx(request).pool.acquire() as conn:
+            own = await instance_settings.current(conn, name)
+        name = own.name
+        setattr(request.state, _STATE_DEFAULT_LANGUAGE, own.default_language)
     lang = language(request)
     viewer = await current_viewer(request)
     flash = request.cookies.get(FLASH_COOKIE)
@@ -130,7 +148,7 @@ async def page(request: Request, template: str, context: dict[str, Any] | None =
         "request": request,
         "viewer": viewer,
         "csrf": csrf_token(request),
-        "instance_name": _ctx(request).settings.instance_name,
+        "instance_name": name,
         "here": current_path(request),
         "here_quoted": quote(current_path(request), safe=""),
         "flash": flash if flash in FLASH_KEYS else None,

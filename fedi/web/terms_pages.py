@@ -1,5 +1,7 @@
 """The terms of use and the privacy policy as pages, the page on which a logged-in person
-accepts a new version, and a minimal admin form to publish one (fedi/forum/terms.py)."""
+accepts a new version, and the admin form that publishes a version of any legal document
+(fedi/forum/terms.py; the Impressum, accessibility statement and Netiquette pages are
+fedi/web/legal_pages.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fedi.core.errors import AppError
-from fedi.forum import terms
+from fedi.forum import legal, terms
 from fedi.forum.staff import Staff, require_admin
 from fedi.web.common import (
     ctx_of,
@@ -64,7 +66,7 @@ async def accept(request: Request) -> Response:
     ctx = ctx_of(request)
     try:
         async with ctx.pool.acquire() as conn, conn.transaction():
-            for kind in terms.KINDS:
+            for kind in terms.CONSENT_KINDS:
                 shown = text(form, kind)
                 if shown.isdigit() and len(shown) < 10:
                     await terms.accept(conn, viewer.account, kind, int(shown))
@@ -92,9 +94,12 @@ async def admin_form(request: Request) -> Response:
     kind = kind if kind in terms.KINDS else "terms"
     async with ctx_of(request).pool.acquire() as conn:
         versions = await terms.versions(conn, kind)
+    # A document nobody published yet starts from its German template (never shown to
+    # the public before an admin publishes it: fedi/forum/legal.py).
     return await page(request, "admin_terms.html", {
-        "kind": kind, "versions": versions, "value": versions[0].source if versions else "",
-        "errors": {}})
+        "kind": kind, "kinds": terms.KINDS, "consent_kinds": terms.CONSENT_KINDS,
+        "versions": versions,
+        "value": versions[0].source if versions else legal.template(kind), "errors": {}})
 
 
 @web_endpoint
@@ -110,6 +115,7 @@ async def admin_publish(request: Request) -> Response:
         async with ctx.pool.acquire() as conn:
             versions = await terms.versions(conn, kind)
         return await page(request, "admin_terms.html", {
-            "kind": kind, "versions": versions, "value": text(form, "text"),
+            "kind": kind, "kinds": terms.KINDS, "consent_kinds": terms.CONSENT_KINDS,
+            "versions": versions, "value": text(form, "text"),
             "errors": field_errors(request, exc)}, status=exc.status)
     return redirect(request, f"/admin/terms?kind={kind}", flash="terms_published")

@@ -401,8 +401,11 @@ async def run(server_dsn: str, pgdata: Path | None) -> list[Goal]:
         print(f"check {name}: rows {dict(states)}, posts {posts}, delivery rows {deliveries}"
               f" of {expected}: {'OK' if ok else 'MISMATCH'}")
     return [Goal("backlog drain (inbound worker)", rate_a, rate_b, "activities/s", 0.6,
-                 why="per-activity policy checks, notification events and mentions that"
-                     " the minimal worker does not do")]
+                 why="the group's counter row (actor_counts, migration 0017) is locked from"
+                     " the post's insert to the commit, so Creates into one group commit one"
+                     " at a time (log_lock_waits: most waits are on it); and about 30"
+                     " statements and ~4 ms of Python per activity (policy, mentions,"
+                     " notification events) that the minimal worker does not do")]
 
 
 # -- round trips ------------------------------------------------------------------------------

@@ -459,6 +459,15 @@ async def test_moderation_answers_match_the_document(app_client: httpx.AsyncClie
     await api("PUT", "/api/v1/admin/settings/moderation", admin, status=200,
               json={"modlog_show_moderators": True})
     await api("PUT", "/api/v1/admin/settings/moderation", admin, status=422, json={})
+    await api("GET", "/api/v1/admin/settings/instance", admin, status=200)
+    await api("GET", "/api/v1/admin/settings/instance", mod, status=403)
+    await api("PUT", "/api/v1/admin/settings/instance", admin, status=200,
+              json={"name": "Stadtforum", "lead_markdown": "**Willkommen**",
+                    "registration_mode": "approval"})
+    await api("PUT", "/api/v1/admin/settings/instance", admin, status=422,
+              json={"default_language": "fr"})
+    await api("POST", "/api/v1/admin/accounts/ben/sessions/reset", admin, status=200)
+    await api("POST", "/api/v1/admin/accounts/niemand/sessions/reset", admin, status=404)
     log = await api("GET", "/api/v1/modlog?group=breitband", status=200)
     assert log["items"] and log["items"][0]["moderator"] is not None
     await api("GET", "/api/v1/modlog?group=niemand", status=404)
@@ -493,4 +502,10 @@ async def test_terms_answers_match_the_document(app_client: httpx.AsyncClient,
     await api("POST", "/api/v1/terms/accept", anna, status=204,
               json={"kind": "terms", "version": new["version"]})
     await api("POST", "/api/v1/terms/accept", status=401, json={"kind": "terms", "version": 2})
+    await api("GET", "/api/v1/terms/impressum", status=404)  # nothing published yet
+    await api("GET", "/api/v1/terms/agb", status=422)
+    await api("PUT", "/api/v1/admin/terms/impressum", admin, status=201,
+              json={"text": "Gemeinde Musterstadt"})
+    await api("GET", "/api/v1/terms/impressum", status=200)
+    await api("GET", "/api/v1/terms/terms", anna, status=200)
     api.assert_covers(api_terms_spec)

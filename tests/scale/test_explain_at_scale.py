@@ -193,6 +193,10 @@ async def test_hot_queries_use_indexes(scale: Scale, recorder: Recorder) -> None
         ("/api/v1/groups/breitband/threads", {}),
         (f"/api/v1/posts/{root}", {}),
         ("/nodeinfo/2.1", {}),
+        ("/statistik", HTML),
+        ("/statistik.csv", {}),
+        ("/api/v1/statistics", {}),
+        ("/api/v1/instance", {}),
         (f"/.well-known/webfinger?resource=acct:breitband@{host}", {}),
     ]
     for path, headers in routes:

@@ -151,17 +151,17 @@ async def test_a_citizen_signs_up_writes_and_reads_in_german_and_english(
     await page.fill("#f-password_confirm", PASSWORD)
     await page.check("#f-accept_terms")
     await main.get_by_role("button", name="Konto anlegen").click()
-    await page.get_by_text("Willkommen! Dein Konto wurde angelegt").wait_for()
+    await page.get_by_text("Willkommen! Ihr Konto wurde angelegt").wait_for()
 
     # Log out and in again.
     await page.get_by_role("button", name="Abmelden").click()
-    await page.get_by_text("Du bist abgemeldet.").wait_for()
+    await page.get_by_text("Sie sind abgemeldet.").wait_for()
     await page.get_by_role("navigation").get_by_role("link", name="Anmelden").click()
     await checker.accessible("login-de")
     await page.fill("#f-username", "clara")
     await page.fill("#f-password", PASSWORD)
     await main.get_by_role("button", name="Anmelden").click()
-    await page.get_by_text("Du bist angemeldet.").wait_for()
+    await page.get_by_text("Sie sind angemeldet.").wait_for()
 
     # Until the e-mail address is confirmed she may read but not write: she follows the
     # link of the confirmation mail (queued in the mail outbox) and presses the button.
@@ -297,7 +297,7 @@ async def _a_moderator_handles_the_report(page: Any, checker: Checker, thread_ur
     await checker.check("reports-de")
 
     await report.get_by_role("button", name="Mir zuweisen").click()
-    await page.get_by_text("Die Meldung ist dir zugewiesen.").wait_for()
+    await page.get_by_text("Die Meldung ist Ihnen zugewiesen.").wait_for()
     report = page.locator("li.report-item", has_text="Insults the people in this thread.")
     await report.get_by_role("link", name="Beitrag entfernen").click()
     assert await _h1(page) == "Diesen Beitrag entfernen?"
@@ -327,7 +327,7 @@ async def _a_moderator_handles_the_report(page: Any, checker: Checker, thread_ur
     await checker.check("modlog-de")
 
     await page.get_by_role("button", name="Abmelden").click()
-    await page.get_by_text("Du bist abgemeldet.").wait_for()
+    await page.get_by_text("Sie sind abgemeldet.").wait_for()
     await page.goto(thread_url)
     await page.get_by_text("Dieser Beitrag wurde von der Moderation entfernt.").wait_for()
     assert await page.get_by_text("Alles Lüge").count() == 0
@@ -345,14 +345,14 @@ async def test_pages_work_without_javascript(instance: Callable[..., Awaitable[A
     await page.goto(server.url + "/groups/breitband")
     assert not await page.get_by_role("button", name="Adresse kopieren").is_visible()
     await page.get_by_role("link", name="Baustelle in der Hauptstraße").click()
-    await page.get_by_role("link", name="Melde dich an, um zu antworten").click()
+    await page.get_by_role("link", name="Melden Sie sich an, um zu antworten").click()
     await page.fill("#f-username", "dora")
     await page.fill("#f-password", "correct horse battery")
     await page.locator("main").get_by_role("button", name="Anmelden").click()
     assert await _h1(page) == "Baustelle in der Hauptstraße"  # back where she came from
     await page.fill("#f-content", "Die Ampel ist seit Montag aus.")
     await page.locator("main").get_by_role("button", name="Antwort veröffentlichen").click()
-    await page.get_by_text("Deine Antwort wurde veröffentlicht.").wait_for()
+    await page.get_by_text("Ihre Antwort wurde veröffentlicht.").wait_for()
     await page.get_by_text("Die Ampel ist seit Montag aus.").wait_for()
 
 
@@ -400,7 +400,7 @@ async def test_the_header_stays_compact_on_a_phone(instance: Callable[..., Await
     await page.fill("#f-username", "buergermeisterin")
     await page.fill("#f-password", "correct horse battery")
     await page.locator("main").get_by_role("button", name="Anmelden").click()
-    await page.get_by_text("Du bist angemeldet.").wait_for()
+    await page.get_by_text("Sie sind angemeldet.").wait_for()
     await page.goto(server.url + "/groups/breitband")
 
     height, bound = await _header_height_and_bound(page)

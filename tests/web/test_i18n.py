@@ -69,7 +69,7 @@ def test_language_choice(cookie: str | None, header: str | None, expected: str) 
 def test_service_messages_with_values_are_translated() -> None:
     assert translate_message("de", "the name 'alice' is already taken") == \
         "Der Name alice ist schon vergeben."
-    assert translate_message("de", "title is required") == "Bitte gib einen Titel an."
+    assert translate_message("de", "title is required") == "Bitte geben Sie einen Titel an."
     assert translate_message("en", "title is required") == "Please enter a title."
     # Text nobody translated (an exception's, say) is never shown: a general sentence is.
     assert translate_message("de", "a message nobody translated", 404) == \

@@ -35,7 +35,8 @@ NOT_ON_PAGES = {
     "name must be at most 100 characters",
     "mode must be one of open, closed, approval, got 'beispiel'",
     "posting_restricted_to_mods must be true or false",
-    "nothing to change: give title, summary, rules, language or posting_restricted_to_mods",
+    "nothing to change: give title, summary, rules, language, default_kind or "
+    "posting_restricted_to_mods",
     "no local account 'beispiel'",
     "beispiel does not moderate this report's group",
     "beispiel is not a moderator of beispiel",
@@ -50,6 +51,10 @@ NOT_ON_PAGES = {
     "title must be at most 100 characters",  # a group's title: admin API and CLI
     "give either post_id or actor",
     "the author of post 42 is unknown",  # a local post always has its author
+    # fedi.forum.instance_settings: the admin page's form has no other fields, and
+    # fedi.web.common.text drops NUL characters
+    "unknown setting 'username'",
+    "username must not contain NUL characters",
 }
 SAMPLE = "beispiel"
 # Values of parameters that decide the message's words, per module.

@@ -62,13 +62,13 @@ async def test_report_a_post(client_for: Client, ctx: Context, cast: dict[str, A
     assert "Das ist eine Frechheit!" in form.text and 'for="f-reason"' in form.text
     empty = await post_form(mia, f"/posts/{reply.id}/report", f"/posts/{reply.id}/report",
                             {"reason": "  "})
-    assert empty.status_code == 422 and "Bitte gib einen Grund an." in empty.text
+    assert empty.status_code == 422 and "Bitte geben Sie einen Grund an." in empty.text
     sent = await post_form(mia, f"/posts/{reply.id}/report", f"/posts/{reply.id}/report",
                            {"reason": "Beleidigend"})
     assert sent.status_code == 303
     assert sent.headers["location"] == f"/posts/{cast['thread'].id}#post-{reply.id}"
     after = await mia.get(sent.headers["location"])
-    assert "Danke! Die Moderation sieht sich deine Meldung an." in after.text
+    assert "Danke! Die Moderation sieht sich Ihre Meldung an." in after.text
     async with ctx.pool.acquire() as conn:
         row = await conn.fetchrow("SELECT * FROM reports")
     assert row["post_ids"] == [reply.id] and row["reason"] == "Beleidigend"
@@ -92,7 +92,7 @@ async def test_report_a_person_from_the_profile(client_for: Client, ctx: Context
     assert sent.status_code == 303 and sent.headers["location"] == "/users/mia"
     own = await post_form(alice, "/users/alice/report", "/users/alice/report",
                           {"reason": "Test"})
-    assert own.status_code == 422 and "Du kannst dich nicht selbst melden." in own.text
+    assert own.status_code == 422 and "Sie können sich nicht selbst melden." in own.text
     async with ctx.pool.acquire() as conn:
         rows = await conn.fetch("SELECT target_actor_id, post_ids FROM reports")
     assert [(r["target_actor_id"], r["post_ids"]) for r in rows] == [(cast["mia"].actor.id, [])]
@@ -159,7 +159,7 @@ async def test_assign_and_resolve_a_report(client_for: Client, ctx: Context,
     assigned = await post_form(mia, "/mod/reports", f"/mod/reports/{report.id}/assign", {})
     assert assigned.status_code == 303
     page = await mia.get(assigned.headers["location"])
-    assert "Die Meldung ist dir zugewiesen." in page.text
+    assert "Die Meldung ist Ihnen zugewiesen." in page.text
     assert "Mir zuweisen" not in page.text
     resolved = await post_form(mia, "/mod/reports", f"/mod/reports/{report.id}/resolve",
                                {"resolution": "Mit der Person gesprochen."})
@@ -193,7 +193,7 @@ async def test_a_moderator_removes_and_restores_a_reply(client_for: Client, ctx:
     assert form.status_code == 200 and only_h1(form.text) == "Diesen Beitrag entfernen?"
     no_reason = await post_form(mia, f"/posts/{reply.id}/moderate?action=remove",
                                 f"/posts/{reply.id}/moderate", {"action": "remove"})
-    assert no_reason.status_code == 422 and "Bitte gib einen Grund an." in no_reason.text
+    assert no_reason.status_code == 422 and "Bitte geben Sie einen Grund an." in no_reason.text
     forged = await mia.post(f"/posts/{reply.id}/moderate",
                             data={"action": "remove", "reason": "Beleidigung"})
     assert forged.status_code == 403

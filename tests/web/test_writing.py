@@ -88,7 +88,7 @@ async def test_write_reply_to_reply_edit_like_delete(
     empty = await post_form(app_client, "/groups/breitband/new", "/groups/breitband/new",
                             {"title": "", "content": "Nur Text"})
     assert empty.status_code == 422
-    assert 'id="f-title-error"' in empty.text and "Bitte gib einen Titel an." in empty.text
+    assert 'id="f-title-error"' in empty.text and "Bitte geben Sie einen Titel an." in empty.text
     assert "Nur Text</textarea>" in empty.text
     created = await post_form(app_client, "/groups/breitband/new", "/groups/breitband/new",
                               {"title": "Förderanträge", "content": "Wer hilft beim Antrag?"})
@@ -152,7 +152,7 @@ async def test_follow_and_unfollow_a_local_group(
                                {"action": "follow", "group": "breitband@127.0.0.1:8000"})
     assert response.status_code == 303
     page = await app_client.get("/groups/breitband")
-    assert "Du folgst jetzt dieser Gruppe." in page.text
+    assert "Sie folgen jetzt dieser Gruppe." in page.text
     assert "1 Folgende*r" in page.text and "Nicht mehr folgen" in page.text
     await post_form(app_client, "/groups/breitband", "/follow",
                     {"action": "unfollow", "group": "breitband@127.0.0.1:8000"})
@@ -384,13 +384,13 @@ async def test_a_refusal_is_shown_as_a_refusal_not_as_an_input_error(
     response = await app_client.post(f"/posts/{thread.id}/reply", data={
         "content": "Meine Antwort", "csrf_token": csrf_of(form.text)})
     assert response.status_code == 403
-    assert "Bitte prüfe deine Eingaben" not in response.text
+    assert "Bitte prüfen Sie Ihre Eingaben" not in response.text
     assert "Das ist nicht möglich" in response.text and "geschlossen" in response.text
     assert "Meine Antwort</textarea>" not in response.text  # nothing to correct and resend
     # Validation errors stay under the form's heading.
     empty = await post_form(app_client, "/groups/breitband/new", "/groups/breitband/new",
                             {"title": "", "content": "x"})
-    assert "Bitte prüfe deine Eingaben" in empty.text
+    assert "Bitte prüfen Sie Ihre Eingaben" in empty.text
     assert "Das ist nicht möglich" not in empty.text
 
 
