@@ -126,24 +126,24 @@ async def page(request: Request, template: str, context: dict[str, Any] | None =
                *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """Render ``template`` for this request's language and viewer."""
     name = _ctx(request).settings.instance_name
+    viewer = await current_viewer(request)
+    terms_due = False
+    unread_notifications = 0
     if status != 503:  # the 503 page is for when the database cannot be reached
-        # The name and default language an admin gave the instance (/admin/settings).
         async with _ctx(request).pool.acquire() as conn:
+            # The name and default language an admin gave the instance (/admin/settings).
             own = await instance_settings.current(conn, name)
+            if viewer is not None:
+                # New terms to accept: a banner on every page says so
+                # (fedi/forum/terms.py).
+                terms_due = bool(await terms.due(conn, viewer.account))
+                # The bell's count in the header: one small indexed query.
+                unread_notifications = await notification_store.unread_count(
+                    conn, viewer.account.id)
         name = own.name
         setattr(request.state, _STATE_DEFAULT_LANGUAGE, own.default_language)
     lang = language(request)
-    viewer = await current_viewer(request)
     flash = request.cookies.get(FLASH_COOKIE)
-    terms_due = False
-    unread_notifications = 0
-    if viewer is not None:
-        # New terms to accept: a banner on every page says so (fedi/forum/terms.py).
-        async with _ctx(request).pool.acquire() as conn:
-            terms_due = bool(await terms.due(conn, viewer.account))
-            # The bell's count in the header: one small indexed query.
-            unread_notifications = await notification_store.unread_count(
-                conn, viewer.account.id)
     values: dict[str, Any] = {
         "request": request,
         "viewer": viewer,
