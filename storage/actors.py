@@ -43,6 +43,8 @@ class Actor:
     deleted_at: datetime | None
     # Set by an administrator for an official voice (migration 0008); remote: always None.
     official_position: str | None = None
+    # The banner (AS2 ``image``, migration 0027): a local upload's URL or the remote one.
+    image_url: str | None = None
 
     @property
     def handle(self) -> str:
@@ -66,7 +68,7 @@ class ActorKeys:
 # Columns an upsert of a remote actor may set (everything but identity and bookkeeping).
 REMOTE_FIELDS = (
     "type", "username", "domain", "name", "summary", "inbox", "outbox", "shared_inbox",
-    "followers_url", "following_url", "featured_url", "moderators_url", "url", "icon_url",
+    "followers_url", "following_url", "featured_url", "moderators_url", "url", "icon_url", "image_url",
     "public_key_id", "public_key_pem", "manually_approves_followers",
     "posting_restricted_to_mods", "moved_to", "raw",
 )

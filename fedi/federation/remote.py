@@ -63,6 +63,7 @@ def actor_values(doc: vocab.Actor) -> dict[str, Any]:
         "moderators_url": doc.moderators if doc.type == "Group" else None,
         "url": doc.url or doc.id,
         "icon_url": doc.icon,
+        "image_url": doc.image,
         "public_key_id": key.id if key else None,
         "public_key_pem": key.pem if key else None,
         "manually_approves_followers": doc.manually_approves_followers,
