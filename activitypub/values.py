@@ -16,7 +16,6 @@ from activitypub.jsonld import (
     dicts,
     lang_map,
     link_url,
-    opt_int,
     opt_str,
     require_dict,
     require_url,
@@ -204,12 +203,23 @@ def read_attachments(data: Mapping[str, Any], where: str) -> tuple[Attachment, .
                 url=url,
                 media_type=opt_str(item, "mediaType", place),
                 name=opt_str(item, "name", place),
-                width=opt_int(item, "width", place),
-                height=opt_int(item, "height", place),
-                blurhash=opt_str(item, "blurhash", place),
+                width=_lenient_size(item.get("width")),
+                height=_lenient_size(item.get("height")),
+                blurhash=_lenient_str(item.get("blurhash")),
             )
         )
     return tuple(found)
+
+
+# An attachment's picture details are hints: a bad one is dropped, the post still read.
+def _lenient_size(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        return None
+    return value
+
+
+def _lenient_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def read_fields(data: Mapping[str, Any], where: str) -> tuple[PropertyValue, ...]:

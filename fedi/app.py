@@ -26,12 +26,14 @@ from fedi.core.runtime import (
 )
 from fedi.forum.bans import start_ban_expiry
 from fedi.forum.events_mail import start_event_reminders
+from fedi.forum.media import start_media_cleanup
 from fedi.routes import activitypub as activitypub_routes
 from fedi.routes import (
     api_accounts,
     api_admin_accounts,
     api_admin_bans,
     api_admin_domains,
+    api_admin_group_move,
     api_admin_groups,
     api_admin_instances,
     api_admin_officials,
@@ -44,18 +46,23 @@ from fedi.routes import (
     api_forum,
     api_instance,
     api_me,
+    api_media,
     api_modlog,
     api_notifications,
+    api_polls,
     api_privacy,
+    api_report_forward,
     api_search,
     api_statistics,
     api_terms,
     health,
+    media_files,
     openapi,
     wellknown,
 )
 from fedi.routes import events as event_routes
 from fedi.routes import inbox as inbox_routes
+from fedi.routes.secure_fetch import SignedFetch
 from fedi.worker import start_workers as start_worker_tasks
 
 __all__ = ["collect_routes", "create_app", "user_agent"]
@@ -86,10 +93,14 @@ def collect_routes() -> list[Any]:
         *api_events.routes,
         *api_notifications.routes,
         *api_answers.routes,
+        *api_polls.routes,
+        *api_report_forward.routes,
+        *api_media.routes,
         *api_search.routes,
         *api_statistics.routes,
         *api_instance.routes,
         *api_admin_groups.routes,
+        *api_admin_group_move.routes,
         *api_admin_posts.routes,
         *api_admin_bans.routes,
         *api_admin_reports.routes,
@@ -103,6 +114,7 @@ def collect_routes() -> list[Any]:
         *wellknown.routes,
         *activitypub_routes.routes,
         *event_routes.routes,
+        *media_files.routes,
         *web.routes,
     ]
 
@@ -135,7 +147,7 @@ def create_app(settings: Settings, dsn: str, *, run_workers: bool | None = None)
     app = Starlette(
         routes=collect_routes(),
         lifespan=lifespan,
-        middleware=[Middleware(AccessLog)],
+        middleware=[Middleware(AccessLog), Middleware(SignedFetch)],
         exception_handlers={
             AppError: _app_error,
             HTTPException: _http_error,
@@ -145,7 +157,8 @@ def create_app(settings: Settings, dsn: str, *, run_workers: bool | None = None)
     )
     app.state.settings = settings
     # Features append ``async def hook(ctx, run_workers) -> stopper | None`` here.
-    app.state.startup_hooks = [start_worker_tasks, start_ban_expiry, start_event_reminders]
+    app.state.startup_hooks = [start_worker_tasks, start_ban_expiry, start_event_reminders,
+                                 start_media_cleanup]
     web.install(app)  # page renderers for the shared URLs, limiters, HTML errors
     return app
 

@@ -105,15 +105,61 @@ class OutboxCounts:
     creates: int = 0        # public Creates it sent, post visible or gone
     announces: int = 0      # public Announces with an embedded object it sent, likewise
     group_creates: int = 0  # public Creates about visible posts in the group
+    threads: int = 0        # a group's visible threads (its outbox, group_outbox_page)
 
 
 async def outbox_counts(conn: Any, actor_id: int) -> OutboxCounts:
     row = await conn.fetchrow(
-        "SELECT outbox_creates, outbox_announces, group_creates FROM actor_counts"
+        "SELECT outbox_creates, outbox_announces, group_creates, threads FROM actor_counts"
         " WHERE actor_id = $1", actor_id)
     if row is None:
         return OutboxCounts()
-    return OutboxCounts(int(row[0]), int(row[1]), int(row[2]))
+    return OutboxCounts(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+
+@dataclass(frozen=True)
+class OutboxThread:
+    """One thread of a group's outbox, with what the outbox item is built from."""
+
+    post_id: int
+    ap_id: str
+    author_id: int
+    published: datetime
+    announce: dict[str, Any] | None  # the group's Announce embedding the thread's Create
+    create: dict[str, Any] | None    # the author's stored Create (local authors)
+
+
+async def group_outbox_page(
+    conn: Any, group_id: int, *, limit: int, before_id: int | None = None,
+    after_id: int | None = None,
+) -> list[OutboxThread]:
+    """The visible threads of a group by post id (ascending from ``after_id``, else
+    descending), walking posts_group_outbox (migration 0030); each with the group's
+    first embedded Announce(Create) of it and the author's Create, if stored (two
+    lookups by activities_post)."""
+    args: list[Any] = [group_id]
+    where = ["p.group_id = $1", "p.parent_id IS NULL", "p.deleted_at IS NULL",
+             "p.removed_at IS NULL"]
+    if before_id is not None:
+        args.append(before_id)
+        where.append(f"p.id < ${len(args)}")
+    if after_id is not None:
+        args.append(after_id)
+        where.append(f"p.id > ${len(args)}")
+    args.append(limit)
+    order = "ASC" if after_id is not None else "DESC"
+    rows = await conn.fetch(
+        "SELECT p.id, p.ap_id, p.author_id, p.published,"
+        " (SELECT a.payload FROM activities a WHERE a.post_id = p.id AND a.actor_id = $1"
+        "   AND a.type = 'Announce' AND a.public"
+        "   AND a.payload -> 'object' ->> 'type' = 'Create' ORDER BY a.id LIMIT 1) AS announce,"
+        " (SELECT a.payload FROM activities a WHERE a.post_id = p.id"
+        "   AND a.actor_id = p.author_id AND a.type = 'Create' AND a.public"
+        "   ORDER BY a.id LIMIT 1) AS create_payload"
+        f" FROM posts p WHERE {' AND '.join(where)} ORDER BY p.id {order} LIMIT ${len(args)}",
+        *args)
+    return [OutboxThread(r["id"], r["ap_id"], r["author_id"], r["published"], r["announce"],
+                         r["create_payload"]) for r in rows]
 
 
 async def count_post_activities(conn: Any, *, type_: str, actor_id: int | None = None,

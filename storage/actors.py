@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,6 +45,10 @@ class Actor:
     official_position: str | None = None
     # The banner (AS2 ``image``, migration 0027): a local upload's URL or the remote one.
     image_url: str | None = None
+    # A local actor's other addresses (its ``alsoKnownAs``) and when it moved to
+    # ``moved_to`` (migration 0031: groups that move, fedi/forum/group_move.py).
+    also_known_as: Sequence[str] = ()
+    moved_at: datetime | None = None
 
     @property
     def handle(self) -> str:
@@ -68,8 +72,8 @@ class ActorKeys:
 # Columns an upsert of a remote actor may set (everything but identity and bookkeeping).
 REMOTE_FIELDS = (
     "type", "username", "domain", "name", "summary", "inbox", "outbox", "shared_inbox",
-    "followers_url", "following_url", "featured_url", "moderators_url", "url", "icon_url", "image_url",
-    "public_key_id", "public_key_pem", "manually_approves_followers",
+    "followers_url", "following_url", "featured_url", "moderators_url", "url", "icon_url",
+    "image_url", "public_key_id", "public_key_pem", "manually_approves_followers",
     "posting_restricted_to_mods", "moved_to", "raw",
 )
 

@@ -3,7 +3,9 @@ accepted, as rows the workers claim (one per group).
 
 A job is ``queued`` until a worker finishes it: claimed and leased with the shared
 statements of storage/queue.py, then ``done``, ``queued`` again later after a failure,
-or ``failed`` after the last attempt.
+or ``failed`` after the last attempt. A run is bounded: one that stops at its cap is
+``queued`` again with ``resume_url`` (the remote outbox page to go on from) and the
+counts so far (migration 0030), and the next run continues there.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class BackfillJob:
     replies: int
     created_at: datetime
     finished_at: datetime | None
+    resume_url: str | None = None  # where the next run goes on (migration 0030)
+    runs: int = 0
 
 
 async def enqueue(conn: Any, group_id: int) -> bool:
@@ -53,7 +57,8 @@ async def enqueue(conn: Any, group_id: int) -> bool:
             INSERT INTO backfill_jobs (group_id) VALUES ($1)
             ON CONFLICT (group_id) DO UPDATE
                 SET state = 'queued', attempts = 0, next_attempt_at = now(),
-                    last_error = NULL, finished_at = NULL
+                    last_error = NULL, finished_at = NULL, resume_url = NULL, runs = 0,
+                    threads = 0, replies = 0
                 WHERE backfill_jobs.state <> 'queued'
             RETURNING id
         )
@@ -82,8 +87,19 @@ async def mark_done(conn: Any, job_id: int, *, threads: int, replies: int,
     """Finished; ``note`` says what was left out (errors, the time limit)."""
     await conn.execute(
         "UPDATE backfill_jobs SET state = 'done', attempts = attempts + 1, threads = $2,"
-        f" replies = $3, last_error = $4, finished_at = now(), {FINISHED} WHERE id = $1",
+        " replies = $3, last_error = $4, finished_at = now(), resume_url = NULL,"
+        f" runs = runs + 1, {FINISHED} WHERE id = $1",
         job_id, threads, replies, note)
+
+
+async def pause(conn: Any, job_id: int, *, at: datetime, resume_url: str, threads: int,
+                replies: int, note: str | None = None) -> None:
+    """A run stopped at its cap: queued again for ``at``, to go on from ``resume_url``
+    (not a failure: ``attempts`` starts afresh)."""
+    await conn.execute(
+        "UPDATE backfill_jobs SET attempts = 0, runs = runs + 1, next_attempt_at = $2,"
+        " resume_url = $3, threads = $4, replies = $5, last_error = $6,"
+        f" {FINISHED} WHERE id = $1", job_id, at, resume_url, threads, replies, note)
 
 
 async def reschedule(conn: Any, job_id: int, *, at: datetime, error: str) -> None:

@@ -104,6 +104,16 @@ async def insert_many(
     return int(row["n"])
 
 
+async def shared_inboxes_of(conn: Any, inboxes: Sequence[str]) -> dict[str, str]:
+    """Personal inbox -> the shared inbox of its actor, for the given inboxes whose actor
+    names one (actors_inbox_shared of migration 0030)."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT ON (inbox) inbox, shared_inbox FROM actors"
+        " WHERE inbox = ANY($1::text[]) AND shared_inbox IS NOT NULL ORDER BY inbox, id",
+        list(inboxes))
+    return {r["inbox"]: r["shared_inbox"] for r in rows if r["shared_inbox"] != r["inbox"]}
+
+
 async def notify(conn: Any) -> None:
     """Wake the workers; PostgreSQL delivers it when the transaction commits."""
     await conn.execute("SELECT pg_notify($1, '')", CHANNEL)

@@ -19,6 +19,8 @@ class Group:
     created_at: datetime
     # New threads are questions or discussions (migration 0014).
     default_kind: str = "question"
+    # What followers on microblog software get: 'threads' or 'everything' (migration 0030).
+    microblog_fanout: str = "threads"
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,8 @@ async def get(conn: Any, actor_id: int) -> Group | None:
 
 
 async def update(conn: Any, actor_id: int, **values: Any) -> None:
-    allowed = {"summary_source", "rules_source", "language", "default_kind"}
+    allowed = {"summary_source", "rules_source", "language", "default_kind",
+               "microblog_fanout"}
     if not values:
         return
     if set(values) - allowed:
@@ -55,6 +58,13 @@ async def update(conn: Any, actor_id: int, **values: Any) -> None:
     sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
     await conn.execute(f"UPDATE groups SET {sets} WHERE actor_id = $1", actor_id,
                        *values.values())
+
+
+async def microblog_fanout(conn: Any, actor_id: int) -> str:
+    """The group's setting for its microblog followers ('threads' or 'everything')."""
+    value = await conn.fetchval("SELECT microblog_fanout FROM groups WHERE actor_id = $1",
+                                actor_id)
+    return str(value) if value is not None else "threads"
 
 
 async def list_groups(conn: Any, *, local: bool | None = None) -> list[Actor]:

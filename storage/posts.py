@@ -173,6 +173,8 @@ class ReplyRow(NamedTuple):
     deleted_at: datetime | None
     published: datetime
     updated: datetime | None
+    # Issue 19: None for the many replies without attachments (no jsonb decoded for them).
+    attachments: list[Any] | None = None
 
     @property
     def is_thread(self) -> bool:
@@ -183,7 +185,8 @@ class ReplyRow(NamedTuple):
         return self.deleted_at is None and self.removed_at is None
 
 
-_THREAD_REPLIES = (f"SELECT {', '.join(ReplyRow._fields)} FROM posts"
+_THREAD_REPLIES = (f"SELECT {', '.join(ReplyRow._fields[:-1])},"
+                   " NULLIF(attachments, '[]') AS attachments FROM posts"
                    " WHERE thread_id = $1 AND parent_id IS NOT NULL ORDER BY id")
 
 

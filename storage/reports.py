@@ -84,3 +84,11 @@ async def resolve(conn: Any, report_id: int, *, resolved_by: int | None,
         report_id, resolved_by, resolution,
     )
     return maybe_row(Report, row)
+
+
+async def set_forwarded(conn: Any, report_id: int, host: str) -> Report | None:
+    """Record that the report was forwarded to ``host``; None when it was already."""
+    row = await conn.fetchrow(
+        "UPDATE reports SET forwarded_to = $2 WHERE id = $1 AND forwarded_to IS NULL"
+        " RETURNING *", report_id, host)
+    return maybe_row(Report, row)

@@ -33,9 +33,14 @@ def _needs_digest(method: str, body: bytes | None) -> bool:
 
 
 def check_coverage(
-    parsed: ParsedSignature, method: str, body: bytes | None, header_names: set[str]
+    parsed: ParsedSignature, method: str, body: bytes | None, header_names: set[str],
+    *, has_query: bool = True,
 ) -> None:
-    """The signature must cover the target, the host (cavage), a time and the body's digest."""
+    """The signature must cover the target, the host (cavage), a time and the body's digest.
+
+    ``has_query``: whether the request URL has a query; without one, RFC 9421's
+    ``@authority`` + ``@path`` pin the whole target (bovine's and apsig's form).
+    """
     covered = set(parsed.covered)
     if parsed.scheme == "cavage":
         digest = "digest"
@@ -45,7 +50,7 @@ def check_coverage(
         if parsed.created is None:
             raise SignatureError("not covered: the signature has no created parameter")
         required = [("@method",)]
-        if not _covers_rfc9421_target(covered):
+        if not _covers_rfc9421_target(covered, has_query):
             required.append(("@target-uri",))
     if _needs_digest(method, body):
         if digest not in header_names:
@@ -56,12 +61,17 @@ def check_coverage(
             raise SignatureError(f"not covered: {' or '.join(alternatives)}")
 
 
-def _covers_rfc9421_target(covered: set[str]) -> bool:
-    # @target-uri, or its parts: authority plus path and query.
+def _covers_rfc9421_target(covered: set[str], has_query: bool) -> bool:
+    # @target-uri, or its parts: authority plus path and query (the query may be left out
+    # when the URL has none: a query added on the way would then fail this rule).
     if "@target-uri" in covered:
         return True
     has_authority = not covered.isdisjoint(("@authority", "host"))
-    has_path = "@request-target" in covered or {"@path", "@query"} <= covered
+    has_path = (
+        "@request-target" in covered
+        or {"@path", "@query"} <= covered
+        or (not has_query and "@path" in covered)
+    )
     return has_authority and has_path
 
 

@@ -27,9 +27,15 @@ from activitypub.httpsig.structured import (
 
 __all__ = ["parse_rfc9421", "sign_rfc9421"]
 
-# What we sign, like Mastodon.
-_RFC9421_BODY_COMPONENTS = ("@method", "@target-uri", "content-digest")
-_RFC9421_GET_COMPONENTS = ("@method", "@target-uri")
+# What we sign: the target as @authority + @path (+ @query only when the URL has one),
+# the method, and with a body its Content-Digest and Content-Type; params created, alg,
+# keyid in that order. bovine and apsig rebuild exactly this form (apsig knows no
+# @target-uri, and rebuilds the params in this order); http-message-signatures and our
+# own verifier take any form. Mastodon (4.5+) wants @target-uri instead, but it always
+# takes draft-cavage, which we send first: RFC 9421 goes only to hosts that refused
+# cavage with 400/401 (the double-knock) or accepted RFC 9421 before.
+_TARGET_COMPONENTS = ("@method", "@authority", "@path")
+_BODY_HEADERS = ("content-digest", "content-type")
 
 # Fields we know to be Dictionaries, so ";sf" can re-serialize them.
 _DICTIONARY_FIELDS = frozenset({"content-digest", "repr-digest", "signature", "signature-input"})
@@ -45,13 +51,15 @@ def sign_rfc9421(
     *,
     components: Sequence[str] | None = None,
     label: str = "sig1",
+    name_algorithm: bool = True,
 ) -> dict[str, str]:
     """Headers to add for an RFC 9421 signature: Content-Digest (with a body), Signature-Input,
     Signature.
 
-    Covers ``("@method" "@target-uri" "content-digest")`` (no content-digest
-    without a body) with ``created`` and ``keyid``, like Mastodon; the algorithm
-    follows from the key (rsa-v1_5-sha256 or ed25519) and is not named.
+    Covers ``("@method" "@authority" "@path")``, plus ``"@query"`` when the URL has a
+    query, plus ``"content-digest"`` and (when the request has one) ``"content-type"``
+    with a body; parameters ``created``, ``alg`` (rsa-v1_5-sha256 or ed25519, from
+    the key; left out with ``name_algorithm=False``) and ``keyid``.
     """
     private = private_key(key.private_key_pem)
     algorithm = "ed25519" if isinstance(private, ed25519.Ed25519PrivateKey) else "rsa-v1_5-sha256"
@@ -59,14 +67,30 @@ def sign_rfc9421(
     if body is not None:
         added["Content-Digest"] = content_digest(body)
     merged = {**lower_headers(headers), **{name.lower(): v for name, v in added.items()}}
-    default = _RFC9421_BODY_COMPONENTS if body is not None else _RFC9421_GET_COMPONENTS
-    items: list[Member] = [(name, {}) for name in (components or default)]
-    params: Params = {"created": int(aware(now).timestamp()), "keyid": key.key_id}
-    base = _rfc9421_base(items, params, method, Target.from_url(url), merged)
+    target = Target.from_url(url)
+    if components is None:
+        components = _default_components(target, merged, body is not None)
+    items: list[Member] = [(name, {}) for name in components]
+    params: Params = {"created": int(aware(now).timestamp())}
+    if name_algorithm:
+        params["alg"] = algorithm
+    params["keyid"] = key.key_id
+    base = _rfc9421_base(items, params, method, target, merged)
     signature = sign_bytes(algorithm, private, base)
     added["Signature-Input"] = f"{label}={serialize_inner_list(items, params)}"
     added["Signature"] = f"{label}={serialize_bare(signature)}"
     return added
+
+
+def _default_components(
+    target: Target, headers: Mapping[str, str], has_body: bool
+) -> tuple[str, ...]:
+    chosen = list(_TARGET_COMPONENTS)
+    if target.query is not None:
+        chosen.append("@query")
+    if has_body:
+        chosen.extend(name for name in _BODY_HEADERS if name in headers)
+    return tuple(chosen)
 
 
 def parse_rfc9421(method: str, target: Target, headers: Mapping[str, str]) -> ParsedSignature:

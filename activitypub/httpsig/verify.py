@@ -39,7 +39,8 @@ async def verify_request(
     """
     if parsed is None:
         parsed = parse_signature(method, url, headers)
-    check_coverage(parsed, method, body, {name.lower() for name in headers})
+    has_query = Target.from_url(url).query is not None
+    check_coverage(parsed, method, body, {name.lower() for name in headers}, has_query=has_query)
     check_time(parsed, aware(now), window)
     check_digest(parsed, body)
     key = await resolve_key(parsed.key_id)

@@ -42,6 +42,13 @@ class Settings:
     official_email_domains: tuple[str, ...] = ()
     # Seconds an immediate notification mail waits for more notices to group (issue 14).
     notify_mail_delay: int = 60
+    # Uploads (issue 19): the largest file in MB, each account's total in MB (0: no
+    # limit), and an S3-compatible store instead of data_dir/media (fedi/core/media_store.py).
+    media_max_mb: int = 10
+    media_quota_mb: int = 500
+    media_s3_url: str | None = field(default=None, repr=False)
+    # Secure mode (issue 20): ActivityPub GETs need an HTTP signature (FEDI_AUTHORIZED_FETCH).
+    authorized_fetch: bool = False
 
     @property
     def host(self) -> str:
@@ -79,7 +86,30 @@ class Settings:
             official_email_domains=_domains(env, "FEDI_OFFICIAL_EMAIL_DOMAINS"),
             notify_mail_delay=_int(env, "FEDI_NOTIFY_MAIL_DELAY", 60, minimum=0,
                                    maximum=3600),
+            media_max_mb=_int(env, "FEDI_MEDIA_MAX_MB", 10, minimum=1, maximum=1024),
+            media_quota_mb=_int(env, "FEDI_MEDIA_QUOTA_MB", 500, minimum=0,
+                                maximum=10_000_000),
+            media_s3_url=_s3_url(env.get("FEDI_MEDIA_S3_URL", "")),
+            authorized_fetch=_bool(env, "FEDI_AUTHORIZED_FETCH", False),
         )
+
+
+def _s3_url(value: str) -> str | None:
+    """``https://KEY:SECRET@s3.example.de/bucket`` (credentials optional: else boto3's
+    usual sources); plain http only to a loopback host."""
+    raw = value.strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    bucket = parts.path.strip("/")
+    if parts.scheme not in ("http", "https") or not parts.hostname or not bucket \
+            or "/" in bucket:
+        raise ConfigError("FEDI_MEDIA_S3_URL must look like "
+                          "https://KEY:SECRET@s3.example.de/bucket")
+    if parts.scheme == "http" and not _is_loopback_host(parts.hostname):
+        raise ConfigError("FEDI_MEDIA_S3_URL: plain http is allowed to a loopback address "
+                          f"only, not to {parts.hostname!r}")
+    return raw
 
 
 def _domains(env: Mapping[str, str], name: str) -> tuple[str, ...]:

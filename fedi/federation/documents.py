@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from activitypub.keys import public_key_json
 from fedi.core.mention_markup import tag_url
@@ -47,12 +48,26 @@ CONTEXT: list[Any] = [
         # Questions and their accepted answer (FEDERATION.md, "Accepted answers").
         "acceptedAnswer": {"@id": "schema:acceptedAnswer", "@type": "@id"},
         "answerCount": "schema:answerCount",
+        # A moved actor and its other addresses (FEP-7628), as Mastodon names them.
+        "movedTo": {"@id": "as:movedTo", "@type": "@id"},
+        "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
     },
 ]
 
 
 def with_context(doc: dict[str, Any]) -> dict[str, Any]:
     return {"@context": CONTEXT, **doc}
+
+
+# Actors: FEP-521a's ``assertionMethod`` is a DID term (did/v1) and FEP-8b32 proofs name
+# its key, so actor documents add those contexts in Fedify's order; without did/v1 a
+# JSON-LD reader (Fedify) drops ``assertionMethod`` and finds no key for our proofs.
+ACTOR_CONTEXT: list[Any] = [
+    *CONTEXT[:2],
+    "https://w3id.org/security/data-integrity/v1",
+    "https://www.w3.org/ns/did/v1",
+    *CONTEXT[2:],
+]
 
 
 def actor_document(actor: Actor, *, ed25519_multibase: str | None, summary_source: str | None,
@@ -78,7 +93,9 @@ def actor_document(actor: Actor, *, ed25519_multibase: str | None, summary_sourc
     if actor.summary:
         doc["summary"] = actor.summary
     if actor.icon_url:
-        doc["icon"] = {"type": "Image", "url": actor.icon_url}
+        doc["icon"] = image_document(actor.icon_url)
+    if actor.type == "Group" and actor.image_url:
+        doc["image"] = image_document(actor.image_url)  # the banner (Lemmy, Mastodon)
     if summary_source:
         doc["source"] = {"content": summary_source, "mediaType": "text/markdown"}
     if ed25519_multibase:
@@ -95,13 +112,70 @@ def actor_document(actor: Actor, *, ed25519_multibase: str | None, summary_sourc
         doc["postingRestrictedToMods"] = actor.posting_restricted_to_mods
         if actor.local:
             doc["modlog"] = f"{actor.ap_id}/modlog"  # our public modlog (api_modlog.py)
+    if actor.also_known_as:
+        doc["alsoKnownAs"] = list(actor.also_known_as)
+    if actor.local and actor.moved_to:
+        doc["movedTo"] = actor.moved_to  # a group that moved (fedi/forum/group_move.py)
     if actor.type == "Application":
         # FEP-2677: the instance actor is not a person to follow or show.
         doc["manuallyApprovesFollowers"] = True
         del doc["following"]
     if extra:
         doc.update(extra)
-    return with_context(doc)
+    return {"@context": ACTOR_CONTEXT, **doc}
+
+
+# Image types by the extension of our own media URLs (fedi/routes/media_files.py:
+# content-addressed names such as ``<sha256>.webp``); an actor's icon or banner URL
+# carries no stored type.
+_IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
+                ".webp": "image/webp", ".gif": "image/gif", ".avif": "image/avif"}
+
+
+def image_media_type(url: str) -> str | None:
+    """The image type a URL's file name says (``None`` when it says none we know)."""
+    path = urlsplit(url).path.lower()
+    dot = path.rfind(".")
+    return _IMAGE_TYPES.get(path[dot:]) if dot >= 0 else None
+
+
+def image_document(url: str) -> dict[str, str]:
+    """An actor's ``icon`` or ``image``: ``{"type": "Image", "url", "mediaType"}``."""
+    doc = {"type": "Image", "url": url}
+    media_type = image_media_type(url)
+    if media_type:
+        doc["mediaType"] = media_type
+    return doc
+
+
+def attachment_documents(attachments: Sequence[Any]) -> list[dict[str, Any]]:
+    """``posts.attachments`` (items with url, media_type, name, width, height, blurhash;
+    local uploads add media_id, preview_url, size, filename) as AS2 ``attachment`` entries
+    the way Mastodon sends them: ``Image`` or ``Document`` with ``url``, ``mediaType``,
+    ``name`` (an image's alt text, a document's file name), ``width``/``height`` and
+    ``blurhash`` where known. Lemmy takes the first image as the post's image."""
+    found: list[dict[str, Any]] = []
+    for item in attachments:
+        if not isinstance(item, dict) or not isinstance(item.get("url"), str):
+            continue
+        media_type = item.get("media_type") if isinstance(item.get("media_type"), str) else None
+        kind = item.get("type") if isinstance(item.get("type"), str) else None
+        if kind is None:
+            kind = "Image" if media_type and media_type.startswith("image/") else "Document"
+        doc: dict[str, Any] = {"type": kind, "url": item["url"]}
+        if media_type:
+            doc["mediaType"] = media_type
+        name = item.get("name") or (item.get("filename") if kind != "Image" else None)
+        if isinstance(name, str) and name:
+            doc["name"] = name
+        for key in ("width", "height"):
+            value = item.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                doc[key] = value
+        if isinstance(item.get("blurhash"), str) and item["blurhash"]:
+            doc["blurhash"] = item["blurhash"]
+        found.append(doc)
+    return found
 
 
 def property_value(name: str, value: str) -> dict[str, str]:
@@ -186,6 +260,9 @@ def note_document(post: Post, *, author: Actor, group: Actor | None, parent_ap_i
         "tag": tags,
         "sensitive": post.sensitive,
     }
+    attachments = attachment_documents(post.attachments or [])
+    if attachments:
+        doc["attachment"] = attachments
     if post.source is not None:
         doc["source"] = {"content": post.source,
                          "mediaType": post.source_media_type or "text/markdown"}
@@ -240,7 +317,8 @@ def activity(activity_id: str, type_: str, actor: Actor, obj: Any, *, to: list[s
 
 
 def strip_context(obj: Any) -> Any:
-    """Embedded objects carry no @context of their own."""
-    if isinstance(obj, dict) and "@context" in obj:
+    """Embedded objects carry no @context of their own, except those with an FEP-8b32
+    integrity proof (the proof covers the @context: without it, it no longer verifies)."""
+    if isinstance(obj, dict) and "@context" in obj and "proof" not in obj:
         return {k: v for k, v in obj.items() if k != "@context"}
     return obj

@@ -10,6 +10,10 @@ cached in ``instances``), the rule PieFed uses and the one documented in FEDERAT
   directly from the author (Mastodon accepts edits only from the author); Likes are not
   relayed to it (Mastodon shows no group likes);
 * a host whose software is unknown gets both forms, so nothing is lost.
+
+What microblog followers are boosted is the group's setting (``groups.microblog_fanout``):
+``threads`` (the default) only new threads and events, so that a Mastodon timeline is not
+flooded with every comment (Lemmy #2224); ``everything`` every post, replies too.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from fedi.core.context import Context
 from fedi.core.outbox import enqueue_activity, new_activity_id
 from fedi.federation.documents import PUBLIC, activity, strip_context
 from storage import follows as follow_store
+from storage import groups as group_store
 from storage.actors import Actor
 
 Form = Literal["embedded", "microblog", "unknown"]
@@ -75,7 +80,8 @@ async def relay(
                                inboxes=embedded_targets, post_id=post_id)
 
     if microblog_targets:
-        if inner_type == "Create" and object_id is not None:
+        if (inner_type == "Create" and object_id is not None
+                and await _boosted(conn, group, inner)):
             boost = activity(
                 new_activity_id(ctx), "Announce", group, object_id,
                 to=[PUBLIC], cc=[followers], audience=group.ap_id,
@@ -86,3 +92,17 @@ async def relay(
             # Mastodon accepts edits and deletions only from the author.
             return microblog_targets
     return []
+
+
+def is_reply_create(inner: dict[str, Any]) -> bool:
+    """A Create whose object answers another post (not a thread nor an event)."""
+    obj = inner.get("object")
+    return isinstance(obj, dict) and bool(obj.get("inReplyTo"))
+
+
+async def _boosted(conn: Any, group: Actor, inner: dict[str, Any]) -> bool:
+    """Whether the group's microblog followers get the Announce of this Create: threads
+    and events always, replies when the group says ``everything``."""
+    if not is_reply_create(inner):
+        return True
+    return await group_store.microblog_fanout(conn, group.id) == "everything"

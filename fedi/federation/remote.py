@@ -8,13 +8,15 @@ from urllib.parse import urlsplit
 
 from activitypub import vocab
 from activitypub.auth import HttpSignatureAuth
-from activitypub.errors import InvalidObject, OriginMismatch
+from activitypub.errors import FetchStatusError, InvalidObject, OriginMismatch
 from activitypub.fetch import fetch_document
+from activitypub.httpsig import Scheme
 from activitypub.webfinger import webfinger_lookup
 from fedi.core.actors import instance_actor, signing_key
 from fedi.core.context import Context
 from fedi.core.markup import sanitize_html
 from storage import actors as actor_store
+from storage import instances as instance_store
 from storage.actors import Actor
 
 # A cached remote actor is refetched when older than this (keys rotate, names change).
@@ -26,18 +28,39 @@ def host_of(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
 
-async def instance_auth(ctx: Context) -> HttpSignatureAuth:
+async def instance_auth(ctx: Context, scheme: Scheme = "cavage") -> HttpSignatureAuth:
     """Signs GETs as the instance actor (Mastodon in secure mode requires signed fetches)."""
     actor = await instance_actor(ctx)
     async with ctx.pool.acquire() as conn:
         key = await signing_key(conn, actor)
-    return HttpSignatureAuth(key)
+    return HttpSignatureAuth(key, scheme=scheme)
 
 
 async def fetch(ctx: Context, url: str) -> dict[str, Any]:
-    """Fetch one remote ActivityPub document safely (see activitypub.fetch)."""
+    """Fetch one remote ActivityPub document safely (see activitypub.fetch), signed as
+    the instance actor with the scheme that last worked for the host (draft-cavage
+    unless RFC 9421 did). Like a delivery, it double-knocks: a 400 or 401 is tried once
+    more at once with the other scheme, which is remembered for the host when it works
+    (``instances.signature_scheme``, shared with the deliveries)."""
+    domain = host_of(url)
+    async with ctx.pool.acquire() as conn:
+        known = await instance_store.get(conn, domain)
+    first: Scheme = "rfc9421" if known and known.signature_scheme == "rfc9421" else "cavage"
+    try:
+        return await _fetch_signed(ctx, url, first)
+    except FetchStatusError as exc:
+        if exc.status not in (400, 401):
+            raise
+    second: Scheme = "cavage" if first == "rfc9421" else "rfc9421"
+    document = await _fetch_signed(ctx, url, second)
+    async with ctx.pool.acquire() as conn:
+        await instance_store.record_success(conn, domain, now=datetime.now(UTC), scheme=second)
+    return document
+
+
+async def _fetch_signed(ctx: Context, url: str, scheme: Scheme) -> dict[str, Any]:
     return await fetch_document(
-        ctx.http, url, auth=await instance_auth(ctx),
+        ctx.http, url, auth=await instance_auth(ctx, scheme),
         allow_private=ctx.settings.allow_private_addresses,
     )
 

@@ -27,6 +27,7 @@ from fedi.core.errors import Forbidden, NotFound, ValidationFailed
 from fedi.core.outbox import enqueue_activity, new_activity_id
 from fedi.core.queue import LEASE
 from fedi.federation.documents import activity
+from fedi.forum import media as media_service
 from fedi.forum.accounts import verify_password
 from fedi.forum.posts import delete_post
 from fedi.forum.staff import Staff, log, require_admin
@@ -118,6 +119,9 @@ async def erase_account(ctx: Context, account: Account, *, keep_posts: bool,
         await store.wipe_account(conn, account_id=account.id, actor_id=actor.id,
                                  email=account.email)
         await store.enqueue(conn, actor.id)
+    # The uploads nothing else shows any more go at once (with keep_posts, the kept posts'
+    # files stay); issue 19.
+    await media_service.erase_owner(ctx, actor.id)
 
 
 def _utc_now() -> datetime:

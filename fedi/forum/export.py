@@ -18,6 +18,7 @@ from typing import Any
 
 from fedi.core.context import Context
 from storage import export as store
+from storage import media as media_store
 from storage.accounts import Account
 
 __all__ = ["FILES", "PAGE", "export_filename", "export_zip"]
@@ -45,6 +46,11 @@ FILES: dict[str, tuple[str, str]] = {
                            "is empty",
                            "Ihre Benachrichtigungen: diese Instanz speichert noch keine, "
                            "die Liste ist daher leer"),
+    "media.json": ("the files and pictures you uploaded: type, size, alt text, file name "
+                   "and the address where each can be downloaded while it is in use",
+                   "die Dateien und Bilder, die Sie hochgeladen haben: Art, Größe, "
+                   "Alternativtext, Dateiname und die Adresse, unter der jede Datei "
+                   "herunterzuladen ist, solange sie verwendet wird"),
     "sessions.json": ("your log-in sessions and API tokens (names and dates; never the "
                       "tokens themselves, which are not stored)",
                       "Ihre Anmeldesitzungen und API-Tokens (Namen und Zeiten; nie die "
@@ -118,6 +124,13 @@ async def _account_document(ctx: Context, account: Account) -> dict[str, Any]:
                 **extra}
 
 
+def _media(ctx: Context, uploads: list[media_store.Media]) -> list[dict[str, Any]]:
+    base = f"{ctx.settings.base_url}/media/"
+    return [{"id": m.id, "kind": m.kind, "media_type": m.media_type, "size": m.size,
+             "width": m.width, "height": m.height, "alt": m.alt, "filename": m.filename,
+             "url": base + m.stored_name, "created_at": m.created_at} for m in uploads]
+
+
 async def export_zip(ctx: Context, account: Account,
                      now: datetime | None = None) -> AsyncIterator[bytes]:
     """The ZIP, chunk by chunk."""
@@ -151,5 +164,7 @@ async def export_zip(ctx: Context, account: Account,
             archive.writestr("reports.json",
                              _json(await store.reports_made(conn, account.actor_id)))
             archive.writestr("sessions.json", _json(await store.tokens(conn, account.id)))
+            archive.writestr("media.json", _json(_media(
+                ctx, await media_store.owned_by(conn, account.actor_id))))
         archive.writestr("notifications.json", _json([]))
     yield sink.take()

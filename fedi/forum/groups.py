@@ -35,6 +35,7 @@ from fedi.core.markup import render_markdown
 from fedi.federation import moderation_out as out
 from fedi.federation import remote
 from fedi.federation.documents import actor_document
+from fedi.forum import media as media_service
 from fedi.forum.posts import KINDS
 from fedi.forum.staff import (
     Staff,
@@ -82,6 +83,18 @@ def check_language(value: Any) -> str | None:
         raise ValidationFailed("language must be a language tag such as 'de' or 'en'",
                                field="language")
     return value.lower()
+
+
+MICROBLOG_FANOUTS = ("threads", "everything")
+
+
+def check_microblog_fanout(value: Any) -> str:
+    """What the group's followers on microblog software get boosted: ``threads`` (new
+    threads and events) or ``everything`` (replies too)."""
+    if value not in MICROBLOG_FANOUTS:
+        raise ValidationFailed("microblog_fanout must be threads or everything",
+                               field="microblog_fanout")
+    return str(value)
 
 
 def check_default_kind(value: Any) -> str:
@@ -140,7 +153,7 @@ async def _local_group(ctx: Context, name: str) -> Actor:
 async def update_group(ctx: Context, staff: Staff, name: str, changes: dict[str, Any]
                        ) -> Actor:
     """Edit title, summary, rules, language, posting restriction, the default kind of new
-    threads; federated as Update(Group)."""
+    threads, what microblog followers get; federated as Update(Group)."""
     group = await _local_group(ctx, name)
     title = check_title(changes["title"]) if "title" in changes else None
     summary = check_text(changes["summary"], "summary") if "summary" in changes else None
@@ -158,7 +171,11 @@ async def update_group(ctx: Context, staff: Staff, name: str, changes: dict[str,
         details["rules_source"] = rules
     if "default_kind" in changes:
         details["default_kind"] = check_default_kind(changes["default_kind"])
-    if title is None and restricted is None and not details:
+    if "microblog_fanout" in changes:
+        details["microblog_fanout"] = check_microblog_fanout(changes["microblog_fanout"])
+    # Issue 19: the group's icon and banner, uploads of the one editing (forum/media.py).
+    pictures = {k: changes[k] for k in media_service.GROUP_PICTURES if k in changes}
+    if title is None and restricted is None and not details and not pictures:
         raise ValidationFailed("nothing to change: give title, summary, rules, language, "
                                "default_kind or posting_restricted_to_mods", field="title")
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -168,6 +185,8 @@ async def update_group(ctx: Context, staff: Staff, name: str, changes: dict[str,
             summary=render_markdown(summary) if summary is not None else None,
             posting_restricted_to_mods=restricted)
         await group_store.update(conn, group.id, **details)
+        released = await media_service.set_group_pictures(
+            conn, ctx, group=group, uploader=staff.actor, changes=pictures)
         fresh = await actor_store.get(conn, group.id)
         assert fresh is not None
         keys = await actor_store.keys_for(conn, fresh.id)
@@ -179,6 +198,7 @@ async def update_group(ctx: Context, staff: Staff, name: str, changes: dict[str,
         await log(conn, "group_update", staff=staff, group=fresh, activity=sent,
                   details={"fields": sorted(k for k in changes if k != "reason")},
                   reason=check_reason(changes.get("reason")))
+    await media_service.delete_unused(ctx, released)
     return fresh
 
 

@@ -82,6 +82,8 @@ _SENTENCES: dict[str, tuple[int, str]] = {
                                    "please read and accept the new version before you "
                                    "write again.")),
     "group_gone": (410, N_("This group no longer exists.")),
+    "group_moved": (403, N_("This group has moved to {target}: please follow it and "
+                            "write there.")),
     "moderators_only": (403, N_("Only the moderators of this group may start threads in it.")),
     "thread_gone": (410, N_("This thread was deleted or removed.")),
     "thread_locked": (403, N_("This thread is closed: no new replies.")),
@@ -174,6 +176,10 @@ async def refusal(conn: Any, action: Action, actor: Actor, *, group: Actor | Non
         return Refusal("terms_not_accepted")
     if group is not None and group.deleted_at is not None:
         return Refusal("group_gone")
+    if group is not None and group.moved_to:
+        # A group that moved (FEP-7628): ours (fedi/forum/group_move.py) or another
+        # instance's (its document's movedTo, fedi/inbound/move.py) takes part no more.
+        return Refusal("group_moved", {"target": group.moved_to})
     if (action is Action.START_THREAD and group is not None and group.local
             and group.posting_restricted_to_mods
             and not await group_store.is_moderator(conn, group.id, actor.id)):

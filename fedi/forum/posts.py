@@ -13,8 +13,10 @@ from fedi.core.outbox import enqueue_activity, new_activity_id
 from fedi.core.urls import Urls
 from fedi.federation.documents import PUBLIC, activity, note_document
 from fedi.federation.fanout import relay
+from fedi.forum import media as media_service
 from fedi.forum import mentions as mention_service
 from fedi.forum import policy
+from fedi.forum import polls as poll_service
 from fedi.forum.policy import Action
 from storage import actors as actor_store
 from storage import groups as group_store
@@ -95,10 +97,11 @@ async def note_for(conn: Any, ctx: Context, post: Post) -> dict[str, Any]:
     author, group, parent_ap_id = await _context_of(conn, post)
     accepted = (await post_store.get(conn, post.accepted_answer_id)
                 if post.accepted_answer_id else None)
-    return note_document(post, author=author, group=group, parent_ap_id=parent_ap_id,
+    note = note_document(post, author=author, group=group, parent_ap_id=parent_ap_id,
                          urls=Urls(ctx.settings.base_url),
                          mentions=await tag_store.mentioned_actors(conn, post.id),
                          accepted=accepted)
+    return await poll_service.question_for(conn, post, note)  # a poll is a Question
 
 
 async def send_thread_update(conn: Any, ctx: Context, thread: Post) -> None:
@@ -120,11 +123,15 @@ def _addressing(note: dict[str, Any]) -> dict[str, Any]:
 
 async def create_thread(ctx: Context, *, author: Actor, group: Actor, title: Any,
                         content: Any, kind: Any = None,
-                        warnings: list[dict[str, str]] | None = None) -> Post:
-    """A new thread. ``warnings`` (when given) receives the mentions that stayed text."""
+                        warnings: list[dict[str, str]] | None = None,
+                        poll: Any = None, media_ids: Any = None) -> Post:
+    """A new thread. ``warnings`` (when given) receives the mentions that stayed text;
+    ``poll``: ``{"options", "multiple", "ends_at"}`` makes it a poll (forum/polls.py);
+    ``media_ids``: the author's uploads to attach (forum/media.py)."""
     title = check_thread_title(title)
     body = check_body(content)
     check_kind(kind, "question")
+    poll_spec = poll_service.check_poll(poll)
     urls = Urls(ctx.settings.base_url)
     # Resolved before the transaction: a WebFinger lookup must not hold a connection.
     found = await mention_service.resolve(ctx, body)
@@ -132,6 +139,8 @@ async def create_thread(ctx: Context, *, author: Actor, group: Actor, title: Any
         await policy.require(conn, Action.START_THREAD, author, group=group)
         group_row = await group_store.get(conn, group.id)
         kind = check_kind(kind, group_row.default_kind if group_row else "question")
+        files, attachments = await media_service.post_attachments(
+            conn, ctx, owner=author, media_ids=media_ids or [], post_id=None)
         post_id = await post_store.next_id(conn)
         ap_id = urls.post(post_id)
         post = await post_store.insert(conn, {
@@ -141,14 +150,18 @@ async def create_thread(ctx: Context, *, author: Actor, group: Actor, title: Any
             "source_media_type": "text/markdown",
             "language": group_row.language if group_row else None,
             "url": ap_id, "context_url": urls.context(post_id), "hashtags": hashtags_of(body),
-            "kind": kind,
+            "kind": kind, "attachments": attachments,
         }, post_id=post_id)
+        await media_service.link_post(conn, post.id, files)
         # The asker watches their thread; the notification worker tells who should know.
         await notification_store.auto_watch(conn, author.id, post.id)
         await notification_events.enqueue_event(conn, "post", {"post_id": post.id})
         await mention_service.record(conn, post.id, found.actors)
         note = note_document(post, author=author, group=group, parent_ap_id=None, urls=urls,
                              mentions=found.actors)
+        if poll_spec is not None:
+            await poll_service.store_poll(conn, post.id, poll_spec)
+            note = await poll_service.question_for(conn, post, note)
         create = activity(new_activity_id(ctx), "Create", author, note, **_addressing(note),
                           published=note["published"])
         await _publish(conn, ctx, author=author, group=group, inner=create, post=post,
@@ -159,8 +172,9 @@ async def create_thread(ctx: Context, *, author: Actor, group: Actor, title: Any
 
 
 async def create_reply(ctx: Context, *, author: Actor, parent: Post, content: Any,
-                       warnings: list[dict[str, str]] | None = None) -> Post:
-    """A reply to ``parent``; ``warnings`` as for :func:`create_thread`."""
+                       warnings: list[dict[str, str]] | None = None,
+                       media_ids: Any = None) -> Post:
+    """A reply to ``parent``; ``warnings`` and ``media_ids`` as for :func:`create_thread`."""
     body = check_body(content)
     urls = Urls(ctx.settings.base_url)
     found = await mention_service.resolve(ctx, body)
@@ -172,6 +186,8 @@ async def create_reply(ctx: Context, *, author: Actor, parent: Post, content: An
         await policy.require(conn, Action.REPLY, author, group=group, thread=thread,
                              post=parent)
         parent_author = await actor_store.get(conn, parent.author_id)
+        files, attachments = await media_service.post_attachments(
+            conn, ctx, owner=author, media_ids=media_ids or [], post_id=None)
         post_id = await post_store.next_id(conn)
         ap_id = urls.post(post_id)
         post = await post_store.insert(conn, {
@@ -182,8 +198,9 @@ async def create_reply(ctx: Context, *, author: Actor, parent: Post, content: An
             "source_media_type": "text/markdown", "language": parent.language,
             "url": ap_id, "context_url": parent.context_url or urls.context(parent.thread_id
                                                                             or parent.id),
-            "hashtags": hashtags_of(body),
+            "hashtags": hashtags_of(body), "attachments": attachments,
         }, post_id=post_id)
+        await media_service.link_post(conn, post.id, files)
         await notification_events.enqueue_event(conn, "post", {"post_id": post.id})
         await mention_service.record(conn, post.id, found.actors)
         extra_cc: list[str] = []
@@ -217,8 +234,10 @@ def check_may_change(post: Post, actor: Actor) -> None:
 
 
 async def edit_post(ctx: Context, *, actor: Actor, post: Post, title: Any = None,
-                    content: Any = None, warnings: list[dict[str, str]] | None = None) -> Post:
-    """Change a post's title or text; a new text's mentions are resolved again."""
+                    content: Any = None, warnings: list[dict[str, str]] | None = None,
+                    media_ids: Any = None) -> Post:
+    """Change a post's title or text; a new text's mentions are resolved again.
+    ``media_ids`` (a list) replaces the attached uploads; None keeps them."""
     check_may_change(post, actor)
     found: mention_service.Mentions | None = None
     changes: dict[str, Any] = {}
@@ -231,10 +250,15 @@ async def edit_post(ctx: Context, *, actor: Actor, post: Post, title: Any = None
         found = await mention_service.resolve(ctx, body)
         changes.update(content_html=mention_service.render(body, found, ctx.settings.base_url),
                        source=body, hashtags=hashtags_of(body))
-    if not changes:
+    if not changes and media_ids is None:
         raise ValidationFailed("nothing to change: give title or content", field="content")
     changes["updated"] = datetime.now(UTC)
+    released: list[int] = []
     async with ctx.pool.acquire() as conn, conn.transaction():
+        if media_ids is not None:
+            files, changes["attachments"] = await media_service.post_attachments(
+                conn, ctx, owner=actor, media_ids=media_ids, post_id=post.id)
+            released = await media_service.link_post(conn, post.id, files)
         updated = await post_store.update_content(conn, post.id, **changes)
         # Those mentioned before the edit hear of it too (their notice shows the new text).
         direct = await _mention_inboxes(conn, post.id)
@@ -247,6 +271,8 @@ async def edit_post(ctx: Context, *, actor: Actor, post: Post, title: Any = None
                           published=note.get("updated"))
         await _publish(conn, ctx, author=actor, group=group, inner=update, post=updated,
                        object_id=updated.ap_id, direct=direct)
+    if released:
+        await media_service.delete_unused(ctx, released)
     if warnings is not None and found is not None:
         warnings.extend(found.warnings)
     return updated
@@ -265,10 +291,32 @@ async def delete_post(ctx: Context, *, actor: Actor, post: Post) -> None:
         _, group, _ = await _context_of(conn, post)
         note = await note_for(conn, ctx, post)
         await post_store.mark_deleted(conn, post.id)
+        released = await media_service.release_post(conn, post.id)
         tomb = {"id": post.ap_id, "type": "Tombstone"}
         delete = activity(new_activity_id(ctx), "Delete", actor, tomb, **_addressing(note))
         await _publish(conn, ctx, author=actor, group=group, inner=delete, post=post,
                        object_id=post.ap_id, direct=await _mention_inboxes(conn, post.id))
+    # Its files go too, unless another post or an actor uses them.
+    await media_service.delete_unused(ctx, released)
+
+
+async def change_media_alt(ctx: Context, *, actor: Actor, media_id: int, alt: Any
+                           ) -> media_service.Media:
+    """The uploader changes an upload's alt text; the posts showing it are updated and
+    their authors' Update goes out."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        media = await media_service.change_alt(conn, actor=actor, media_id=media_id, alt=alt)
+        for post_id in await media_service.posts_using(conn, media.id):
+            post = await post_store.get(conn, post_id)
+            if post is None or not post.visible:
+                continue
+            _, group, _ = await _context_of(conn, post)
+            note = await note_for(conn, ctx, post)
+            update = activity(new_activity_id(ctx), "Update", actor, note,
+                              **_addressing(note), published=note.get("updated"))
+            await _publish(conn, ctx, author=actor, group=group, inner=update, post=post,
+                           object_id=post.ap_id, direct=await _mention_inboxes(conn, post.id))
+    return media
 
 
 async def like_post(ctx: Context, *, actor: Actor, post: Post) -> bool:

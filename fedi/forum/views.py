@@ -6,7 +6,7 @@ from typing import Any
 
 from fedi.core.context import Context
 from fedi.core.times import iso
-from fedi.forum import answers
+from fedi.forum import answers, polls
 from storage import actors as actor_store
 from storage import groups as group_store
 from storage import posts as post_store
@@ -50,6 +50,7 @@ def group_view(group: Actor, stats: group_store.GroupStats | None = None,
         view["summary_source"] = details.summary_source
         view["rules"] = details.rules_source
         view["language"] = details.language
+        view["microblog_fanout"] = details.microblog_fanout
     if stats is not None:
         view["thread_count"] = stats.thread_count
         view["post_count"] = stats.post_count
@@ -149,7 +150,9 @@ async def post_with_replies(ctx: Context, post: Post, viewer: Actor | None,
 
     view = render(post)
     order = None
-    if post.is_thread:
+    if post.is_thread:  # its poll, with the caller's votes (fedi/forum/polls.py)
+        async with ctx.pool.acquire() as conn:
+            view["poll"] = await polls.view_for(conn, post, viewer.id if viewer else None)
         sort = sort or answers.default_sort(post)
         view["sort"] = sort
 

@@ -16,7 +16,7 @@ from typing import Any
 from activitypub import vocab
 from fedi.core.context import Context
 from fedi.federation.documents import strip_context
-from fedi.forum import policy
+from fedi.forum import policy, poll_votes
 from fedi.forum.policy import Action, Refusal
 from fedi.inbound import events
 from fedi.inbound.common import queue_reject, relay_to_group, sender_of
@@ -83,6 +83,14 @@ async def handle_create(ctx: Context, activity: vocab.Activity, row: InboxActivi
     author = await sender_of(ctx, activity)
     check_authorship(obj, author)
     assert obj.id is not None
+    # A vote on one of our polls (Mastodon's Note{name, inReplyTo}): counted, not stored.
+    voted = await poll_votes.receive_remote_vote(ctx, obj, author)
+    if isinstance(voted, Refusal):
+        raise Refused(f"vote refused: {voted.message}")
+    if voted is not None:
+        if voted != "counted":
+            raise Ignored(f"vote not counted: {voted}")
+        return
     async with ctx.pool.acquire() as conn:
         if await post_store.by_ap_id(conn, obj.id) is not None:
             return  # a replay under another activity id: stored already
@@ -108,5 +116,5 @@ async def handle_create(ctx: Context, activity: vocab.Activity, row: InboxActivi
         async with conn.transaction():
             await queue_reject(conn, ctx, sender=group, to=author,
                                rejected=strip_context(activity.to_json()),
-                               reason=refusal.message)
+                               refusal=refusal)
     raise Refused(f"post refused: {refusal.message}")

@@ -49,7 +49,7 @@ async def handle_follow(ctx: Context, activity: vocab.Activity, row: InboxActivi
         if refusal is not None:
             await follow_store.delete(conn, follower.id, target.id)
             await queue_reject(conn, ctx, sender=target, to=follower, rejected=follow_json,
-                               reason=refusal.message)
+                               refusal=refusal)
         else:
             await follow_store.upsert(conn, follower_id=follower.id, target_id=target.id,
                                       ap_id=activity.id, state="accepted")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from activitypub import vocab
 from fedi.core.context import Context
 from fedi.federation.remote import resolve_actor
+from fedi.inbound.move_groups import follow_moved_group
 from fedi.inbound.outcomes import Ignored, Refused
 from storage import actors as actor_store
 from storage import follows as follow_store
@@ -29,9 +30,16 @@ async def handle_move(ctx: Context, activity: vocab.Activity, row: InboxActivity
     target = await resolve_actor(ctx, target_id, refresh=True)
     if target.id == origin.id:
         raise Refused(f"{activity.actor} cannot move to itself")
-    parsed = vocab.parse(target.raw or {})
-    if not isinstance(parsed, vocab.Actor) or origin.ap_id not in parsed.also_known_as:
+    if target.local:  # one of our groups, whose admin named the origin as an alias
+        aliases = tuple(target.also_known_as)
+    else:
+        parsed = vocab.parse(target.raw or {})
+        aliases = parsed.also_known_as if isinstance(parsed, vocab.Actor) else ()
+    if origin.ap_id not in aliases:
         raise Refused(f"{target_id} does not name {origin.ap_id} in alsoKnownAs")
     async with ctx.pool.acquire() as conn, conn.transaction():
         await actor_store.set_moved(conn, origin.id, target.ap_id)
         await follow_store.move_follower(conn, origin.id, target.id)
+    if origin.type == "Group" and target.type == "Group":
+        # Our members of a group that moved follow the new one (inbound/move_groups.py).
+        await follow_moved_group(ctx, origin, target)

@@ -8,7 +8,6 @@ that the object is what it claims to be (its author is on its host) and stores i
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +22,7 @@ from fedi.federation.documents import without_solved_line
 from fedi.federation.remote import fetch, host_of, resolve_actor
 from fedi.forum import answers
 from fedi.forum.mentions import record_known
+from fedi.forum.polls import store_remote_question
 from fedi.inbound.outcomes import Ignored, Refused
 from storage import inbox as inbox_store
 from storage import notification_events
@@ -143,21 +143,27 @@ def _content_html(obj: vocab.APObject) -> str:
         # A solved question's "✔ Gelöst" line is for Mastodon: we show our own box.
         content = without_solved_line(content)
     body = sanitize_html(content)
-    if isinstance(obj, vocab.Question):
-        # Polls are shown as their options until voting is supported.
-        options = obj.one_of or obj.any_of
-        if options:
-            items = "".join(f"<li>{html.escape(option)}</li>" for option in options)
-            body += f"<ul>{items}</ul>"
+    # A Question's options are its poll (forum/polls.py), shown and voted on there.
     return body
 
 
 def _attachments(obj: vocab.APObject) -> list[dict[str, Any]]:
-    return [
-        {"url": a.url, "media_type": a.media_type, "name": a.name}
-        for a in obj.attachments
-        if a.url
-    ]
+    """``posts.attachments`` items (type, url, media_type, name, width, height, blurhash;
+    the shape pages and documents.attachment_documents read); odd values are dropped."""
+    found = []
+    for a in obj.attachments:
+        if not a.url:
+            continue
+        found.append({
+            "type": a.type[:40],
+            "url": a.url,
+            "media_type": a.media_type[:100] if a.media_type else None,
+            "name": a.name[:1500] if a.name else None,
+            "width": a.width if a.width is not None and 0 < a.width <= 100_000 else None,
+            "height": a.height if a.height is not None and 0 < a.height <= 100_000 else None,
+            "blurhash": a.blurhash if a.blurhash and len(a.blurhash) <= 100 else None,
+        })
+    return found
 
 
 def _hashtags(obj: vocab.APObject) -> list[str]:
@@ -237,6 +243,7 @@ async def store_remote_post(
     try:
         async with conn.transaction():  # a savepoint: a concurrent insert loses cleanly
             stored = await post_store.insert(conn, values)
+            await store_remote_question(conn, stored, obj)  # a poll (forum/polls.py)
             # The actors it mentions that we know (ours above all: they get a notice).
             await record_known(conn, stored.id, _mention_hrefs(obj))
             # Who hears of it is the notification worker's to find out, after the commit.

@@ -8,6 +8,7 @@ from __future__ import annotations
 from activitypub import vocab
 from fedi.core.context import Context
 from fedi.federation.remote import resolve_actor, store_actor
+from fedi.forum.polls import store_remote_question
 from fedi.inbound import events
 from fedi.inbound.common import relay_to_group, sender_of, unknown_post
 from fedi.inbound.outcomes import Ignored, Refused
@@ -35,7 +36,13 @@ async def handle_update(ctx: Context, activity: vocab.Activity, row: InboxActivi
         if post.author_id != author.id:
             raise Refused(f"only the author may edit {obj.id}")
         async with conn.transaction():
+            # A poll's new counts come as an Update that changes nothing else (Mastodon
+            # keeps ``updated``): taken whether or not the post is newer.
+            counted = await store_remote_question(conn, post, obj)
             updated = await update_remote_post(ctx, conn, post, obj, author=author)
+            if updated is None and counted:
+                await relay_to_group(conn, ctx, activity=activity, post=post)
+                return
             if updated is None:
                 raise Ignored("the edit is not newer than the stored post")
             await relay_to_group(conn, ctx, activity=activity, post=updated)

@@ -29,6 +29,8 @@ from fedi.federation.documents import (
     tombstone,
     with_context,
 )
+from fedi.federation.group_outbox import outbox_item, thread_announce
+from fedi.forum.polls import question_for
 from fedi.forum.profiles import person_extra
 from fedi.routes.api_modlog import group_modlog_collection
 from fedi.routes.negotiation import (
@@ -127,6 +129,11 @@ def _actor_endpoint(segment: str) -> Endpoint:
             document = (None if actor.deleted_at is not None
                         else await _actor_json(conn, actor, row))
         title = actor.name or actor.username
+        if (actor.moved_to and document is not None
+                and not request_wants_activitypub(request)):
+            # Moved (FEP-7628, fedi/forum/group_move.py): the pages are at the new
+            # address; ActivityPub software reads the document and its movedTo.
+            return RedirectResponse(actor.moved_to, status_code=301, headers=VARY)
         if request_wants_activitypub(request):
             if document is None:
                 return activity_response(_actor_tombstone(actor), status=410)
@@ -151,7 +158,8 @@ async def instance_actor_document(request: Request) -> Response:
 # Actor collections -----------------------------------------------------------------------
 
 def _outbox_endpoint(segment: str | None) -> Endpoint:
-    """A group's outbox lists the Announces it sent, a user's the Creates they sent."""
+    """A group's outbox lists every visible thread as the group's Announce of it
+    (fedi/federation/group_outbox.py), a user's the Creates they sent."""
 
     async def endpoint(request: Request) -> Response:
         ctx = _ctx(request)
@@ -159,22 +167,17 @@ def _outbox_endpoint(segment: str | None) -> Endpoint:
             actor = await _collection_owner(conn, ctx, request, segment)
             # The sizes come from the counter row (one indexed read, no count(*)).
             counts = await activity_store.outbox_counts(conn, actor.id)
-            query: dict[str, Any] = {"type_": "Create", "actor_id": actor.id}
-            total = counts.creates
-            if actor.type == "Group":
-                # The embedded Announce(Create) is what forum software backfills from; the
-                # bare Announce(id) sent for Mastodon would list every post twice.
-                query = {"type_": "Announce", "actor_id": actor.id, "embedded_only": True}
-                total = counts.announces
-                if total == 0:
-                    # Nothing announced yet: the members' Creates in the group stand in.
-                    query = {"type_": "Create", "group_id": actor.id}
-                    total = counts.group_creates
+            total = counts.threads if actor.type == "Group" else counts.creates
 
             async def fetch(before: int | None, after: int | None,
                             limit: int) -> Sequence[tuple[int, Any]]:
+                if actor.type == "Group":
+                    threads = await activity_store.group_outbox_page(
+                        conn, actor.id, limit=limit, before_id=before, after_id=after)
+                    return [(t.post_id, outbox_item(_urls(ctx), actor, t)) for t in threads]
                 return await activity_store.post_activities_page(
-                    conn, limit=limit, before_id=before, after_id=after, **query)
+                    conn, type_="Create", actor_id=actor.id, limit=limit, before_id=before,
+                    after_id=after)
 
             document = await collection_or_page(
                 actor.outbox or _urls(ctx).outbox(actor.ap_id),
@@ -303,6 +306,7 @@ async def post_document(request: Request) -> Response:
                                      parent_ap_id=parent.ap_id if parent else None,
                                      urls=_urls(ctx), accepted=accepted,
                                      mentions=await tag_store.mentioned_actors(conn, post.id))
+            document = await question_for(conn, post, document)  # a poll (forum/polls.py)
     if wants_ap:
         if document is None:
             return activity_response(tombstone(post), status=410)
@@ -344,13 +348,42 @@ async def context_collection(request: Request) -> Response:
     return activity_response(document)
 
 
+async def thread_announce_document(request: Request) -> Response:
+    """``/posts/{id}/announce``: the group's Announce of a thread, as its outbox lists it
+    when the group never announced the thread (fedi/federation/group_outbox.py)."""
+    ctx = _ctx(request)
+    async with ctx.pool.acquire() as conn:
+        post = await _get_post(conn, request)
+        group = await actor_store.get(conn, post.group_id) if post.group_id else None
+        if (post.parent_id is not None or group is None or not group.local
+                or group.deleted_at is not None):
+            raise NotFound(f"post {post.id} is no thread of a group here")
+        if not post.visible:
+            gone = {"id": f"{_urls(ctx).post(post.id)}/announce", "type": "Tombstone",
+                    "formerType": "Announce"}
+            return activity_response(with_context(gone), status=410)
+        found = await activity_store.group_outbox_page(conn, group.id, limit=1,
+                                                       before_id=post.id + 1)
+    if not found or found[0].post_id != post.id:
+        raise NotFound(f"post {post.id} is no thread of a group here")
+    return activity_response(with_context(thread_announce(_urls(ctx), group, found[0])))
+
+
+# Activities addressed to a few actors that are still not served at their ids: a report
+# (and its Resolve, which embeds it) names the reporter and stays between the servers
+# concerned. Every other activity we send answers at its id (FEDERATION.md, "Activities
+# we send"): also the non-public ones (Accept, Reject, Join, Leave ...), whose random ids
+# only their recipients know.
+_UNSERVED_TYPES = frozenset({"Flag", "Resolve"})
+
+
 async def activity_document(request: Request) -> Response:
-    """An activity we sent, as stored; only public ones, and none about a deleted post."""
+    """An activity we sent, as stored; no report, and none about a deleted post."""
     ctx = _ctx(request)
     ap_id = _urls(ctx).activity(request.path_params["token"])
     async with ctx.pool.acquire() as conn:
         activity = await activity_store.by_ap_id(conn, ap_id)
-        if activity is None or not activity.public:
+        if activity is None or (not activity.public and activity.type in _UNSERVED_TYPES):
             raise NotFound(f"no activity at {ap_id}")
         post = await post_store.get(conn, activity.post_id) if activity.post_id else None
     if post is not None and not post.visible:
@@ -386,5 +419,6 @@ routes = [
     Route("/groups/{name}/modlog", group_modlog, methods=["GET", "HEAD"]),
     Route("/posts/{post_id:int}", post_document, methods=["GET", "HEAD"]),
     Route("/posts/{post_id:int}/context", context_collection, methods=["GET", "HEAD"]),
+    Route("/posts/{post_id:int}/announce", thread_announce_document, methods=["GET", "HEAD"]),
     Route("/activities/{token:path}", activity_document, methods=["GET", "HEAD"]),
 ]

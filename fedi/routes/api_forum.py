@@ -122,7 +122,9 @@ async def create_thread(request: Request) -> JSONResponse:
     warnings: list[dict[str, str]] = []
     post = await post_service.create_thread(ctx, author=author, group=group,
                                             title=body.get("title"), content=body.get("content"),
-                                            kind=body.get("kind"), warnings=warnings)
+                                            kind=body.get("kind"), warnings=warnings,
+                                            poll=body.get("poll"),
+                                            media_ids=body.get("media_ids"))
     view = await post_with_replies(ctx, post, author)
     return JSONResponse({**view, "warnings": warnings}, status_code=201)
 
@@ -148,7 +150,8 @@ async def create_reply(request: Request) -> JSONResponse:
     parent = await _post(request)
     warnings: list[dict[str, str]] = []
     post = await post_service.create_reply(ctx, author=author, parent=parent,
-                                           content=body.get("content"), warnings=warnings)
+                                           content=body.get("content"), warnings=warnings,
+                                           media_ids=body.get("media_ids"))
     view = await post_with_replies(ctx, post, author)
     return JSONResponse({**view, "warnings": warnings}, status_code=201)
 
@@ -160,7 +163,8 @@ async def edit_post(request: Request) -> JSONResponse:
     post = await _post(request)
     warnings: list[dict[str, str]] = []
     updated = await post_service.edit_post(ctx, actor=actor, post=post, title=body.get("title"),
-                                           content=body.get("content"), warnings=warnings)
+                                           content=body.get("content"), warnings=warnings,
+                                           media_ids=body.get("media_ids"))
     view = await post_with_replies(ctx, updated, actor)
     return JSONResponse({**view, "warnings": warnings})
 

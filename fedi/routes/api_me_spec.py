@@ -31,7 +31,11 @@ define("ProfileChangeRequest", obj({
                               "enum": [*notification_mail.MODES, None]}
                        for name in ("default", *notification_mail.TYPES)}},
     "timezone": {"type": "string", "description": "IANA time zone name, e.g. Europe/Berlin"},
-}, optional=(*profile_service.PROFILE_FIELDS, "email_notifications", "timezone"),
+    "avatar_media_id": {"type": ["integer", "null"],
+                        "description": "your uploaded image (POST /api/v1/media) as avatar; "
+                                       "null removes it"},
+}, optional=(*profile_service.PROFILE_FIELDS, "email_notifications", "timezone",
+             "avatar_media_id"),
    description="The fields to change; the others stay. Unknown fields are refused."))
 define("PasswordChangeRequest", obj({
     "current_password": STR,

@@ -39,7 +39,7 @@ AS_TYPES = {
     "thread_unlock": "Undo", "thread_pin": "Add", "thread_unpin": "Remove", "ban": "Block",
     "unban": "Undo", "ban_expired": "Undo", "moderator_add": "Add",
     "moderator_remove": "Remove", "group_create": "Create", "group_update": "Update",
-    "group_delete": "Delete",
+    "group_delete": "Delete", "group_move": "Move",
 }
 
 

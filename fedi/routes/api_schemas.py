@@ -200,9 +200,30 @@ define("GroupDetail", obj({
     "moderators": {"type": "array", "items": STR, "description": "handles, name@host"},
     "follow_state": {"type": "string", "enum": ["none", "pending", "accepted"],
                      "description": "the caller's membership; only for logged-in callers"},
-}, optional=["follow_state"], description="One group (api_forum.group_detail)."))
-define("Attachment", obj({"url": URI, "media_type": OPT_STR, "name": OPT_STR},
-                         description="Media attached to a post that came from another server."))
+    "microblog_fanout": {"type": "string", "enum": ["threads", "everything"],
+                         "description": "what the group's followers on microblog software "
+                                        "(Mastodon and kin) get boosted: new threads and "
+                                        "events only, or every post"},
+}, optional=["follow_state", "microblog_fanout"],
+   description="One group (api_forum.group_detail)."))
+# Issue 19 (posts.attachments, docs/media contract): local uploads add media_id,
+# preview_url, size and filename; readers tolerate missing keys.
+define("Attachment", obj({
+    "url": URI, "media_type": OPT_STR, "name": {**OPT_STR, "description": "alt text or "
+                                                "file name"},
+    "type": {**STR, "description": "Image, Document, Video ..."},
+    "width": OPT_INT, "height": OPT_INT, "blurhash": OPT_STR,
+    "media_id": {**INT, "description": "local uploads: the upload's id"},
+    "preview_url": {"type": ["string", "null"], "format": "uri",
+                    "description": "local images: a small rendition"},
+    "size": {**INT, "description": "local uploads: bytes"},
+    "filename": OPT_STR,
+}, optional=["type", "width", "height", "blurhash", "media_id", "preview_url", "size",
+             "filename"], description="A file attached to a post (an upload here, or media "
+                                      "of a post from another server)."))
+_MEDIA_IDS: Schema = {"type": "array", "items": {"type": "integer"}, "maxItems": 10,
+                      "description": "your uploads (POST /api/v1/media) to attach, in order; "
+                                     "when editing, the new list (omit to keep them)"}
 _POST: dict[str, Schema] = {
     "id": INT, "ap_id": URI, "url": URI,
     "thread_id": {**OPT_INT, "description": "the thread's root post"},
@@ -242,13 +263,39 @@ define("PostWarning", obj({
     "handle": {**STR, "description": "the mention as written, e.g. @name@host"},
 }, description="Something the author should know about a post that was written anyway "
                "(a mention that could not be resolved stays plain text)."))
+# Polls (fedi/forum/polls.py, issue 20).
+define("PollOption", obj({"title": STR, "votes": {
+    **INT, "description": "votes counted here (a local poll) or as the poll's server "
+                          "published them (a remote poll)"}}))
+define("Poll", obj({
+    "options": {"type": "array", "items": ref("PollOption")},
+    "multiple": {**BOOL, "description": "multiple choice (else one option per voter)"},
+    "ends_at": {"type": ["string", "null"], "format": "date-time"},
+    "closed": {**BOOL, "description": "ended: no more votes"},
+    "voters_count": INT,
+    "voted": {"type": ["boolean", "null"],
+              "description": "whether the caller voted; null for anonymous callers"},
+    "own_choices": {"type": "array", "items": INT,
+                    "description": "the caller's choices (option indexes)"},
+}, description="A thread's poll with its counts (polls.poll_view)."))
+define("NewPoll", obj({
+    "options": {"type": "array", "minItems": 2, "maxItems": 10,
+                "items": {"type": "string", "maxLength": 100}},
+    "multiple": {**BOOL, "description": "default false"},
+    "ends_at": {"type": "string", "format": "date-time",
+                "description": "5 minutes to 90 days from now; default: in 7 days"},
+}, optional=["multiple", "ends_at"]))
+define("VoteRequest", obj({"choices": {
+    "type": "array", "items": INT, "minItems": 1,
+    "description": "option indexes (from 0); exactly one unless the poll is multiple"}}))
 define("PostWithReplies", obj({
     **_POST, "replies": {"type": "array", "items": ref("PostWithReplies"),
                          "description": "direct replies, each with its own replies"},
     "warnings": {"type": "array", "items": ref("PostWarning"),
                  "description": "only in the answer to creating or editing a post"},
-}, optional=(*_POST_OPTIONAL, "warnings"), description="A post and the replies below it "
-                                        "(post_with_replies)."))
+    "poll": {**nullable(ref("Poll")), "description": "threads only: the poll, or null"},
+}, optional=(*_POST_OPTIONAL, "warnings", "poll"), description="A post and the replies "
+                                        "below it (post_with_replies)."))
 define_page("PostPage", "Post")
 define("LikeState", obj({"id": INT, "like_count": INT, "liked": BOOL}))
 define("NewThreadRequest", obj({
@@ -257,19 +304,23 @@ define("NewThreadRequest", obj({
                 "description": "Markdown"},
     "kind": {"type": "string", "enum": list(post_service.KINDS),
              "description": "question or discussion; default: the group's default_kind"},
-}, optional=["kind"]))
+    "poll": {**ref("NewPoll"), "description": "makes the thread a poll"},
+    "media_ids": _MEDIA_IDS,
+}, optional=["kind", "poll", "media_ids"]))
 define("AcceptedAnswer", obj({
     "thread_id": INT, "accepted_answer_id": OPT_INT,
     "state": {"type": "string", "enum": ["open", "answered", "solved"]},
 }, description="A thread's accepted answer after a choice (api_answers.py)."))
 define("NewReplyRequest", obj({
     "content": {"type": "string", "maxLength": post_service.BODY_MAX, "description": "Markdown"},
-}))
+    "media_ids": _MEDIA_IDS,
+}, optional=["media_ids"]))
 define("EditPostRequest", obj({
     "title": {"type": "string", "maxLength": post_service.THREAD_TITLE_MAX,
               "description": "threads only"},
     "content": {"type": "string", "maxLength": post_service.BODY_MAX, "description": "Markdown"},
-}, optional=["title", "content"]))
+    "media_ids": _MEDIA_IDS,
+}, optional=["title", "content", "media_ids"]))
 
 # --- groups administration (fedi/routes/api_admin_groups.py) ---------------------------------
 
@@ -287,8 +338,16 @@ _GROUP_FIELDS: dict[str, Schema] = {
 define("NewGroupRequest", obj({
     "name": {"type": "string", "maxLength": 30, "pattern": "^[a-z0-9_.-]+$"}, **_GROUP_FIELDS,
 }, optional=["summary", "rules", "language", "posting_restricted_to_mods", "default_kind"]))
-define("EditGroupRequest", obj({**_GROUP_FIELDS, "reason": REASON},
-                               optional=[*_GROUP_FIELDS, "reason"],
+define("EditGroupRequest", obj({**_GROUP_FIELDS, "microblog_fanout": {
+    "type": "string", "enum": ["threads", "everything"],
+    "description": "what followers on microblog software get boosted (default threads: new "
+                   "threads and events; everything: replies too)"}, "reason": REASON,
+    "icon_media_id": {**OPT_INT, "description": "your uploaded image as the group's icon; "
+                                               "null removes it"},
+    "banner_media_id": {**OPT_INT, "description": "your uploaded image as the group's "
+                                                 "banner; null removes it"}},
+                               optional=[*_GROUP_FIELDS, "microblog_fanout", "reason",
+                                         "icon_media_id", "banner_media_id"],
                                description="At least one field besides reason."))
 define("ModeratorList", obj({"moderators": {"type": "array", "items": ref("Actor")}}))
 
@@ -339,6 +398,10 @@ define("ResolveReportRequest", obj({
     "resolution": {"type": "string", "maxLength": REASON_MAX},
     "reason": {**REASON, "description": "used when resolution is missing"},
 }, optional=["resolution", "reason"]))
+define("ForwardReportRequest", obj({
+    "comment": {**REASON, "description": "what the author's server reads (the Flag's "
+                                         "content); default: the report's reason"},
+}, optional=["comment"]))
 define("DomainPolicy", obj({
     "domain": STR, "blocked": BOOL, "allowed": {**BOOL, "description": "on the allowlist"},
     "reason": STR,

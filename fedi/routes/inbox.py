@@ -46,8 +46,10 @@ from activitypub.httpsig import (
     verify_request,
 )
 from activitypub.jsontext import JsonTooDeep, parse_json
+from activitypub.proofs import ProofError
 from fedi.core.context import Context
 from fedi.core.errors import AppError, NotFound, PayloadTooLarge, Unauthorized
+from fedi.federation.integrity import check_proof, has_proof
 from fedi.federation.signatures import KeyStore, NeedsLookup, resolved_key
 from fedi.forum.policy import Refusal
 from fedi.inbound.types import KNOWN_TYPES
@@ -243,6 +245,13 @@ async def receive(request: Request, recipient: str | None) -> Response:
         parsed = parse_signature(request.method, url, headers)
     except SignatureError as exc:
         raise Unauthorized(exc.reason, code="invalid_signature") from None
+    if has_proof(payload) and kind in KNOWN_TYPES:
+        # FEP-8b32: a proof that is there must hold (the actor's assertionMethod key).
+        try:
+            await check_proof(ctx, payload, actor)
+        except ProofError as exc:
+            raise AppError(f"invalid integrity proof: {exc.reason}",
+                           code="invalid_proof") from None
     domains = [*_candidates(_host(actor)), *_candidates(_host(parsed.key_id))]
     cached = _KEYS.get(parsed.key_id) if kind in KNOWN_TYPES else None
     if cached is not None:

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from fedi import __version__
 from fedi.routes import (
     api_accounts_spec,
+    api_admin_group_move_spec,
     api_admin_groups_spec,
     api_admin_officials,
     api_admin_spec,
@@ -22,9 +23,12 @@ from fedi.routes import (
     api_forum_spec,
     api_instance_spec,
     api_me_spec,
+    api_media_spec,
     api_modlog_spec,
     api_notifications_spec,
+    api_polls_spec,
     api_privacy_spec,
+    api_report_forward,
     api_search_spec,
     api_statistics_spec,
     api_terms_spec,
@@ -51,10 +55,12 @@ OPENAPI_PATHS: dict[str, Any] = {
 
 
 def api_modules() -> list[ModuleType]:
-    return [api_accounts_spec, api_forum_spec, api_admin_groups_spec, api_admin_spec,
+    return [api_accounts_spec, api_forum_spec, api_admin_groups_spec,
+            api_admin_group_move_spec, api_admin_spec,
             api_auth_mail_spec, api_modlog_spec, api_me_spec, api_terms_spec, api_privacy_spec,
             api_admin_officials, api_answers_spec, api_notifications_spec,
-            api_search_spec, api_events_spec, api_statistics_spec, api_instance_spec]
+            api_search_spec, api_events_spec, api_statistics_spec, api_instance_spec,
+            api_polls_spec, api_media_spec, api_report_forward]
 
 
 def build_document(base_url: str) -> dict[str, Any]:

@@ -111,6 +111,7 @@ async def _group_page(request: Request, staff: Staff, group: Actor, *,
                   "summary": row.summary_source if row else "",
                   "rules": row.rules_source if row else "",
                   "default_kind": row.default_kind if row else "question",
+                  "microblog_fanout": row.microblog_fanout if row else "threads",
                   "posting_restricted_to_mods": group.posting_restricted_to_mods}
     return await page(request, "admin_group.html", {
         "group": group, "values": values, "errors": errors or {}, "kinds": KINDS,
@@ -133,6 +134,8 @@ async def save_group(request: Request) -> Response:
     found = await _own_group(request, staff)
     form = await read_form(request)
     values = _group_values(form)
+    if "microblog_fanout" in form:  # the edit page's field (the new-group form has none)
+        values["microblog_fanout"] = text(form, "microblog_fanout")
     try:
         await group_service.update_group(ctx_of(request), staff, found.username, values)
     except Forbidden:

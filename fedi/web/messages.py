@@ -144,6 +144,26 @@ _PATTERNS = (
     (re.compile(r"^username '(.*)' is reserved$"),
      N_("The user name %(value)s is reserved.")),
     (re.compile(r"^no post (\d+)(?: here)?$"), N_("There is no post %(value)s.")),
+    # fedi.forum.media: FEDI_MEDIA_MAX_MB is configurable
+    (re.compile(r"^The file is larger than (\d+) MB\.$"),
+     N_("The file is larger than %(value)s MB.")),
+    # fedi.forum.group_move
+    (re.compile(r"^(\w+) is required: the group as name@host$"),
+     N_("Please name the group as name@host.")),
+    (re.compile(r"^(.*) is a group of this instance, not another one's$"),
+     N_("%(value)s is a group of this instance, not of another one.")),
+    (re.compile(r"^(.*) is not an alias of this group$"),
+     N_("%(value)s is not an alias of this group.")),
+    (re.compile(r"^This group has moved already, to (.*)\.$"),
+     N_("This group has moved already, to %(value)s.")),
+    (re.compile(r"^The target group does not name this group as an alias yet: its "
+                r"administrators must first add this group as an alias on their instance "
+                r"\(POST /api/v1/admin/groups/(.*)/aliases there\)\.$"),
+     N_("The target group does not name this group as an alias yet: its administrators must "
+        "first add this group as an alias on their instance (POST "
+        "/api/v1/admin/groups/%(value)s/aliases there).")),
+    (re.compile(r"^a group has at most (\d+) aliases$"),
+     N_("A group can have at most %(value)s aliases.")),
     (re.compile(r"^no group (.*) is known here$"), N_("There is no group %(value)s here.")),
     (re.compile(r"^no group named '(.*)' here$"), N_("There is no group %(value)s here.")),
     (re.compile(r"^no group '(.*)' here$"), N_("There is no group %(value)s here.")),

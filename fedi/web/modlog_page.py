@@ -50,6 +50,7 @@ ACTION_LABELS = {
     "group_create": N_("Group created"),
     "group_update": N_("Group changed"),
     "group_delete": N_("Group deleted"),
+    "group_move": N_("Group moved"),
     "domain_block": N_("Domain blocked"),
     "domain_unblock": N_("Domain unblocked"),
     "domain_allow": N_("Domain allowed"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from starlette.requests import Request
@@ -16,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from fedi.core.errors import Gone, NotFound
 from fedi.core.markup import html_to_text, render_markdown
-from fedi.forum import answers, instance_settings, notifications, policy, profiles
+from fedi.forum import answers, instance_settings, notifications, policy, polls, profiles
 from fedi.forum import groups as group_service
 from fedi.forum.policy import Action
 from fedi.forum.staff import Staff
@@ -268,6 +269,10 @@ async def thread_page(request: Request, post: Post) -> Response:
             raise Gone("This thread was removed by the moderators.")
         liked = (await post_store.liked_by(conn, viewer.actor.id, [p.id for p in posts])
                  if viewer is not None else set())
+        # Its poll (fedi/forum/polls.py), with the viewer's votes.
+        poll = await polls.view_for(conn, post, viewer.actor.id if viewer else None)
+        if poll is not None and poll["ends_at"]:
+            poll["ends_at_value"] = datetime.fromisoformat(poll["ends_at"])
         reply_refusal = like_refusal = None
         may_accept = viewer is not None and await policy.refusal(
             conn, Action.ACCEPT_ANSWER, viewer.actor, group=group, thread=post,
@@ -282,7 +287,9 @@ async def thread_page(request: Request, post: Post) -> Response:
                    if viewer is not None else ThreadReading(None, None))
     # Questions (fedi/forum/answers.py): the answers in the chosen order, the accepted
     # one shown under the question too, official answers marked.
-    if viewer is None:  # the same page for every anonymous reader: cacheable
+    # The same page for every anonymous reader: cacheable, unless an open poll is on it
+    # (its page changes when it ends, which no write marks).
+    if viewer is None and (poll is None or poll["closed"]):
         page_cache.allow(request)
     sort = request.query_params.get("sort") or ""
     sort = sort if sort in answers.SORTS else answers.default_sort(post)
@@ -299,6 +306,7 @@ async def thread_page(request: Request, post: Post) -> Response:
                          if answers.is_official(cast(Post, p), actors.get(p.author_id))},
         "may_accept": may_accept,
         "may_moderate": moderator,
+        "poll": poll,
         "root": post,
         "group": group,
         "group_path": group_path(group) if group else None,

@@ -16,7 +16,7 @@ from fedi.forum import policy, remote_groups
 from fedi.forum import posts as post_service
 from fedi.forum.policy import Action, Refusal
 from fedi.forum.views import actors_for
-from fedi.web import search_pages
+from fedi.web import poll_pages, search_pages
 from fedi.web.common import (
     ctx_of,
     field_errors,
@@ -31,6 +31,12 @@ from fedi.web.common import (
 from fedi.web.mention_hint import with_hint
 from fedi.web.pages import group_path, start_page, thread_path
 from fedi.web.render import page, redirect
+from fedi.web.upload_forms import (
+    attachments_kept,
+    form_media,
+    read_post_form,
+    upload_context,
+)
 from storage import actors as actor_store
 from storage import groups as group_store
 from storage.actors import Actor
@@ -112,6 +118,7 @@ async def new_thread_form(request: Request) -> Response:
         "mode": "thread", **context, "values": {}, "errors": {},
         # Question or discussion: the group's default (migration 0014).
         "default_kind": details.default_kind if details else "question",
+        **upload_context(request),
     })
 
 
@@ -119,23 +126,30 @@ async def new_thread_form(request: Request) -> Response:
 async def new_thread(request: Request) -> Response:
     group = await _writable_group(request)
     viewer = await require_viewer(request, group_path(group))
-    form = await read_form(request)
+    form = await read_post_form(request)
+    media = await form_media(request, viewer.actor, form)
+    files = upload_context(request, kept=media.kept, alts=media.alts)
     values = {"title": text(form, "title"), "content": text(form, "content"),
-              "kind": text(form, "kind")}
+              "kind": text(form, "kind"), **poll_pages.poll_values(form)}
     if text(form, "action") == "check":  # "Prüfen": similar threads, the typed text kept
         return await page(request, "post_form.html", {
             "mode": "thread", "group": group, "group_path": group_path(group),
-            "values": values, "errors": {},
+            "values": values, "errors": {}, **files,
             **await search_pages.similar_context(request, values["title"])})
     warnings: list[dict[str, str]] = []
     try:
+        if media.error is not None:
+            raise media.error
         post = await post_service.create_thread(ctx_of(request), author=viewer.actor,
                                                 group=group, title=values["title"],
                                                 content=values["content"], warnings=warnings,
-                                                kind=values["kind"] or None)
+                                                kind=values["kind"] or None,
+                                                poll=poll_pages.poll_of(values),
+                                                media_ids=media.ids)
     except AppError as exc:
         return await _form_again(request, "thread",
-                                 {"group": group, "group_path": group_path(group)}, values, exc)
+                                 {"group": group, "group_path": group_path(group), **files},
+                                 values, exc)
     return redirect(request, with_hint(thread_path(post), warnings), flash="posted")
 
 
@@ -152,7 +166,7 @@ async def reply_form(request: Request) -> Response:
     if found is not None:
         return await _refused(request, "reply", context, found.error())
     return await page(request, "post_form.html", {
-        "mode": "reply", **context, "values": {}, "errors": {},
+        "mode": "reply", **context, "values": {}, "errors": {}, **upload_context(request),
     })
 
 
@@ -160,16 +174,20 @@ async def reply_form(request: Request) -> Response:
 async def reply(request: Request) -> Response:
     parent = await _post(request)
     viewer = await require_viewer(request, thread_path(parent))
-    form = await read_form(request)
+    form = await read_post_form(request)
+    media = await form_media(request, viewer.actor, form)
     values = {"content": text(form, "content")}
     warnings: list[dict[str, str]] = []
     try:
+        if media.error is not None:
+            raise media.error
         post = await post_service.create_reply(ctx_of(request), author=viewer.actor,
                                                parent=parent, content=values["content"],
-                                               warnings=warnings)
+                                               warnings=warnings, media_ids=media.ids)
     except AppError as exc:
-        return await _form_again(request, "reply", await _with_author(request, parent),
-                                 values, exc)
+        return await _form_again(request, "reply", {
+            **await _with_author(request, parent),
+            **upload_context(request, kept=media.kept, alts=media.alts)}, values, exc)
     return redirect(request, with_hint(thread_path(post), warnings), flash="replied")
 
 
@@ -184,6 +202,7 @@ async def edit_form(request: Request) -> Response:
     values = {"title": post.title or "", "content": post.source or ""}
     return await page(request, "post_form.html", {
         "mode": "edit", **await _with_author(request, post), "values": values, "errors": {},
+        **upload_context(request, kept=attachments_kept(post.attachments)),
     })
 
 
@@ -191,17 +210,23 @@ async def edit_form(request: Request) -> Response:
 async def edit(request: Request) -> Response:
     post = await _post(request)
     viewer = await require_viewer(request, thread_path(post))
-    form = await read_form(request)
+    form = await read_post_form(request)
+    # Only the author's own form uploads (the service checks again before it changes).
+    post_service.check_may_change(post, viewer.actor)
+    media = await form_media(request, viewer.actor, form)
     values = {"title": text(form, "title"), "content": text(form, "content")}
     warnings: list[dict[str, str]] = []
     try:
+        if media.error is not None:
+            raise media.error
         updated = await post_service.edit_post(
             ctx_of(request), actor=viewer.actor, post=post,
             title=values["title"] if post.is_thread else None, content=values["content"],
-            warnings=warnings)
+            warnings=warnings, media_ids=media.ids)
     except AppError as exc:
-        return await _form_again(request, "edit", await _with_author(request, post),
-                                 values, exc)
+        return await _form_again(request, "edit", {
+            **await _with_author(request, post),
+            **upload_context(request, kept=media.kept, alts=media.alts)}, values, exc)
     return redirect(request, with_hint(thread_path(updated), warnings), flash="edited")
 
 

@@ -20,6 +20,7 @@ from fedi.core import i18n
 from fedi.core.context import Context
 from fedi.core.markup import shift_headings
 from fedi.forum import instance_settings, terms
+from fedi.web import media_display, media_proxy
 from fedi.web.messages import translate_message
 from fedi.web.session import CSRF_FIELD, csrf_token, current_viewer, set_csrf_cookie
 from storage import notifications as notification_store
@@ -83,6 +84,11 @@ def environment(lang: str) -> Environment:
     env.filters["number"] = lambda value: i18n.format_number(value, lang)
     env.filters["iso"] = i18n.machine_date_time
     env.filters["post_html"] = post_html
+    env.filters["filesize"] = lambda value: media_display.file_size(value, lang)
+    env.filters["document_kind"] = media_display.document_kind
+    env.filters["initials"] = media_display.initials
+    env.tests["image_attachment"] = media_display.is_image
+    env.globals["image_src"] = media_proxy.image_src  # issue 19: remote images proxied
     env.globals["lang"] = lang
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["csrf_field"] = CSRF_FIELD
@@ -133,6 +139,7 @@ async def page(request: Request, template: str, context: dict[str, Any] | None =
         async with _ctx(request).pool.acquire() as conn:
             # The name and default language an admin gave the instance (/admin/settings).
             own = await instance_settings.current(conn, name)
+            await media_proxy.prepare(request, conn)  # image_src signs proxy URLs
             if viewer is not None:
                 # New terms to accept: a banner on every page says so
                 # (fedi/forum/terms.py).

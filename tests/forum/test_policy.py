@@ -352,7 +352,10 @@ async def test_the_same_refusal_through_the_api_a_web_form_and_an_inbound_activi
             (reject,) = await fed.queued("Reject")
             assert reject["actor"] == w.group.ap_id
             assert reject["object"]["id"] == activity["id"]
-            assert (reject["summary"], reject["content"]) == (english, english)
+            # In the group's language (German), with English beside it (issue 20).
+            assert (reject["summary"], reject["content"]) == (german, german)
+            assert reject["contentMap"] == reject["summaryMap"] == {"de": german,
+                                                                    "en": english}
             if case.rule == "domain_blocked":
                 # Nothing goes out to a blocked domain, the Reject neither.
                 assert await fed.fetchval("SELECT count(*) FROM deliveries") == 0
@@ -382,7 +385,9 @@ async def test_the_same_refusal_through_the_api_a_web_form_and_an_inbound_activi
 def test_the_table_covers_every_refusal_and_says_why_a_path_cannot_apply() -> None:
     # The event rules (issue 16) have their own table: tests/events/test_event_api.py.
     # not_asker (choosing an accepted answer) has its own tests: tests/routes/test_api_answers.py
-    assert {c.rule for c in CASES} == policy.RULES - {"account_inactive", "not_asker"} - EVENT_RULES
+    # group_moved (a group that moved away) has its own: tests/federation/test_group_move.py
+    assert {c.rule for c in CASES} == policy.RULES - {"account_inactive", "not_asker",
+                                                      "group_moved"} - EVENT_RULES
     for case in CASES:
         assert case.local is None or case.remote is None, case.id  # one path at least
     assert [c.id for c in CASES if c.local] == ["domain-blocked"]
@@ -687,6 +692,9 @@ SENTENCES = [
     (Refusal("terms_not_accepted"), "The terms of use or the privacy policy have changed: "
      "please read and accept the new version before you write again."),
     (Refusal("group_gone"), "This group no longer exists."),
+    (Refusal("group_moved", {"target": "https://neu.example/groups/breitband"}),
+     "This group has moved to https://neu.example/groups/breitband: please follow it and "
+     "write there."),
     (Refusal("moderators_only"), "Only the moderators of this group may start threads in it."),
     (Refusal("thread_gone"), "This thread was deleted or removed."),
     (Refusal("thread_locked"), "This thread is closed: no new replies."),

@@ -145,8 +145,12 @@ async def test_banned_actors_and_blocked_domains_get_a_reject(fed: Fed) -> None:
     rejects = {r["object"]["id"]: r for r in await fed.queued("Reject")}
     assert set(rejects) >= {second["id"], bobs["id"]}
     reason = "You are banned from this group. Reason: Spam"  # fedi.forum.policy's sentence
-    assert rejects[second["id"]]["summary"] == rejects[second["id"]]["content"] == reason
-    assert "blocked" in rejects[bobs["id"]]["summary"]
+    # In the group's language (German here), English beside it (issue 20).
+    english = rejects[second["id"]]["contentMap"]["en"]
+    assert english == rejects[second["id"]]["summaryMap"]["en"] == reason
+    assert rejects[second["id"]]["summary"] == rejects[second["id"]]["content"] == \
+        "Sie sind in dieser Gruppe gesperrt. Grund: Spam"
+    assert "blocked" in rejects[bobs["id"]]["summaryMap"]["en"]
     assert (await state(fed, second))[0] == "ignored"
 
 
@@ -170,8 +174,9 @@ async def test_mastodon_note_mentioning_the_group_becomes_a_thread(fed: Fed) -> 
     assert post.title == "Wann kommt Glasfaser nach ?"
     assert 'class="u-url mention"' in post.content_html and "<script" not in post.content_html
     assert (post.sensitive, post.summary) == (True, "Baustelle")
-    assert post.attachments == [{"url": "https://m.example/files/plan.png",
-                                 "media_type": "image/png", "name": "Plan"}]
+    assert post.attachments == [{"type": "Document", "url": "https://m.example/files/plan.png",
+                                 "media_type": "image/png", "name": "Plan", "width": None,
+                                 "height": None, "blurhash": "x"}]
     assert post.hashtags == ["musterdorf"]
     assert post.context_url == create["object"]["conversation"]
     assert post.language == "en" and post.url == create["object"]["url"]
@@ -321,10 +326,11 @@ async def test_refusals_send_a_reject_that_says_why(fed: Fed) -> None:
     await fed.process()
 
     rejects = {r["object"]["id"]: r for r in await fed.queued("Reject")}
-    assert "Only the moderators" in rejects[new_thread["id"]]["summary"]
+    assert "Only the moderators" in rejects[new_thread["id"]]["summaryMap"]["en"]
     assert rejects[new_thread["id"]]["actor"] == mods_only.ap_id
-    assert "closed" in rejects[in_locked["id"]]["content"]
-    assert "banned from this instance. Reason: Hetze" in rejects[banned["id"]]["summary"]
+    assert "closed" in rejects[in_locked["id"]]["contentMap"]["en"]
+    assert "banned from this instance. Reason: Hetze" in \
+        rejects[banned["id"]]["summaryMap"]["en"]
     assert reply_ok["id"] not in rejects
     (delivered,) = [d for d in await fed.peer.wait_for("Reject", 3)
                     if d.activity["object"]["id"] == in_locked["id"]]

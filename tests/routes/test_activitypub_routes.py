@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, Response
 from fedi.core.actors import create_local_actor
 from fedi.core.context import Context
 from fedi.core.urls import Urls
+from fedi.federation.documents import CONTEXT
 from storage import accounts as account_store
 from storage import activities as activity_store
 from storage import actors as actor_store
@@ -331,27 +332,40 @@ async def test_user_outbox_pages_through_every_create_newest_first(
     assert back["next"] == pages[1]["next"]
 
 
-async def test_group_outbox_lists_embedded_announces_else_member_creates(
+async def test_group_outbox_lists_every_thread_as_the_groups_announce(
     app_client: httpx.AsyncClient, world: dict[str, Any],
 ) -> None:
     cats: Actor = world["cats"]
+    thread: Post = world["thread"]
     creates = await add_creates(app_client, world["alice"], cats, 3)
-    fallback = await get_ap(app_client, f"{BASE}/groups/cats/outbox?page=true")
-    assert [i["id"] for i in fallback["orderedItems"]] == list(reversed(creates))
+    post_ids = [int(c.rsplit("-", 1)[1]) for c in creates]
+    # Never announced (no follower yet): an Announce of the author's Create, built with
+    # a stable id of the thread's.
+    built = await get_ap(app_client, f"{BASE}/groups/cats/outbox?page=true")
+    assert [i["id"] for i in built["orderedItems"]] == [
+        f"{BASE}/posts/{n}/announce" for n in (*reversed(post_ids), thread.id)]
+    assert [i["object"]["id"] for i in built["orderedItems"][:3]] == list(reversed(creates))
+    assert await get_ap(app_client, built["orderedItems"][0]["id"]) == {
+        "@context": CONTEXT, **built["orderedItems"][0]}
     async with ctx_of(app_client).pool.acquire() as conn:
-        for n, create_id in enumerate(creates):
+        for post_id, create_id in zip(post_ids, creates, strict=True):
             for form, obj in (("full", {"id": create_id, "type": "Create"}),
-                              ("bare", f"{BASE}/posts/{n}")):
-                announce_id = f"{BASE}/activities/announce-{form}-{n}"
+                              ("bare", f"{BASE}/posts/{post_id}"),
+                              ("like", {"id": f"{create_id}-like", "type": "Like"})):
+                announce_id = f"{BASE}/activities/announce-{form}-{post_id}"
                 await activity_store.insert(
                     conn, ap_id=announce_id, actor_id=cats.id, type_="Announce",
-                    object_ap_id=create_id, payload={"id": announce_id, "type": "Announce",
-                                                     "actor": cats.ap_id, "object": obj})
+                    object_ap_id=create_id, post_id=post_id,
+                    payload={"id": announce_id, "type": "Announce", "actor": cats.ap_id,
+                             "object": obj})
+    # Announced: the group's Announce(Create) as sent; the bare Announce(id) for Mastodon
+    # and the Announce(Like) are not listed.
     outbox = await get_ap(app_client, f"{BASE}/groups/cats/outbox")
-    assert outbox["totalItems"] == 3
+    assert outbox["totalItems"] == 4
     page = await get_ap(app_client, outbox["first"])
     assert [i["id"] for i in page["orderedItems"]] == [
-        f"{BASE}/activities/announce-full-{n}" for n in (2, 1, 0)]
+        *(f"{BASE}/activities/announce-full-{n}" for n in reversed(post_ids)),
+        f"{BASE}/posts/{thread.id}/announce"]
 
 
 async def test_outbox_hides_activities_of_deleted_posts(
@@ -368,18 +382,22 @@ async def test_outbox_hides_activities_of_deleted_posts(
     assert response.status_code == 410 and response.json()["type"] == "Tombstone"
 
 
-async def test_private_activity_is_not_served(
+async def test_reports_are_not_served_other_private_activities_are(
     app_client: httpx.AsyncClient, world: dict[str, Any],
 ) -> None:
-    url = f"{BASE}/activities/follow/abc"
+    url = f"{BASE}/activities/flag/abc"
     async with ctx_of(app_client).pool.acquire() as conn:
         await activity_store.insert(conn, ap_id=url, actor_id=world["alice"].id,
-                                    type_="Follow", object_ap_id=world["cats"].ap_id,
-                                    payload={"id": url, "type": "Follow"}, public=False)
+                                    type_="Flag", object_ap_id=world["cats"].ap_id,
+                                    payload={"id": url, "type": "Flag"}, public=False)
     assert (await app_client.get(url, headers=AP)).status_code == 404
+    follow_url = f"{BASE}/activities/follow/abc"
     async with ctx_of(app_client).pool.acquire() as conn:
-        await conn.execute("UPDATE activities SET public = true WHERE ap_id = $1", url)
-    doc = await get_ap(app_client, url)  # the stored payload, given its @context
+        await activity_store.insert(conn, ap_id=follow_url, actor_id=world["alice"].id,
+                                    type_="Follow", object_ap_id=world["cats"].ap_id,
+                                    payload={"id": follow_url, "type": "Follow"},
+                                    public=False)
+    doc = await get_ap(app_client, follow_url)  # the stored payload, given its @context
     assert doc["type"] == "Follow"
 
 

@@ -86,7 +86,8 @@ async def test_the_export_zip_holds_posts_likes_follows_and_a_readme(
     assert archive.testzip() is None
     names = set(archive.namelist())
     assert names == {"README.txt", "account.json", "posts.json", "likes.json",
-                     "follows.json", "reports.json", "notifications.json", "sessions.json"}
+                     "follows.json", "reports.json", "notifications.json", "sessions.json",
+                     "media.json"}
 
     def load(name: str) -> Any:
         return json.loads(archive.read(name))

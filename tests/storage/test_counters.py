@@ -73,13 +73,15 @@ async def test_counters_follow_the_writes(app_client: httpx.AsyncClient, ctx: Co
     bert = await make_user(ctx, "bert")
     group = await make_group(ctx)
 
-    # Before anything is announced the group's outbox lists its members' Creates.
+    # Before anything is announced the group's outbox lists its threads (the group's
+    # Announce of each, built from the author's Create); replies are not listed.
     threads = [await call(app_client, "POST", "/api/v1/groups/breitband/threads", anna, 201,
                           json={"title": f"Frage {i}", "content": "Wann?"}) for i in range(3)]
     await call(app_client, "POST", f"/api/v1/posts/{threads[0]['id']}/replies", bert, 201,
                json={"content": "Bald."})
     total, items = await walk_outbox(app_client, "/groups/breitband/outbox")
-    assert total == len(items) == 4 and {i["type"] for i in items} == {"Create"}
+    assert total == len(items) == 3 and {i["type"] for i in items} == {"Announce"}
+    assert {i["object"]["type"] for i in items} == {"Create"}
     await assert_counts_exact(pool)
 
     # Remote followers (forum software and Mastodon): the group announces from now on.
@@ -104,9 +106,11 @@ async def test_counters_follow_the_writes(app_client: httpx.AsyncClient, ctx: Co
                       json={"title": "Neu", "content": "Hallo"})
     await call(app_client, "POST", f"/api/v1/posts/{late['id']}/like", anna, 200)
     total, items = await walk_outbox(app_client, "/groups/breitband/outbox")
-    # Embedded Announces only: the two posts and the like; not the bare Announce(id).
-    assert total == len(items) == 3
-    assert all(isinstance(i["object"], dict) for i in items)
+    # One item per thread: the new thread as the group's embedded Announce(Create) (not
+    # the bare Announce(id), nor the reply, nor the like), the older ones as before.
+    assert total == len(items) == 4
+    assert [i["object"]["type"] for i in items] == ["Create"] * 4
+    assert items[0]["object"]["object"]["id"] == late["ap_id"]
     await assert_counts_exact(pool)
 
     # Deletion by the author, removal and restore by a moderator.

@@ -305,6 +305,27 @@ async def test_a_moderator_edits_their_own_group(client_for: Client, ctx: Contex
     assert (await actions(ctx))[-2:] == ["group_update", "moderator_add"]
 
 
+async def test_what_microblog_followers_get_is_a_group_setting(
+        client_for: Client, ctx: Context, staff: dict[str, Any]) -> None:
+    mia = await client_for("mia")
+    page = "/admin/groups/breitband"
+    shown = await mia.get(page)
+    assert "Was Follower auf Mastodon und ähnlichen Diensten erhalten" in shown.text
+    assert 'name="microblog_fanout" value="threads" checked' in shown.text
+    fields = {"title": "Breitbandausbau", "summary": "", "rules": "",
+              "default_kind": "question", "who_starts": "everyone"}
+    refused = await post_form(mia, page, page, {**fields, "microblog_fanout": "alles"})
+    assert refused.status_code == 422
+    assert "Bitte wählen Sie, was Follower auf Mastodon und ähnlichen Diensten erhalten." \
+        in refused.text
+    saved = await post_form(mia, page, page, {**fields, "microblog_fanout": "everything"})
+    assert saved.status_code == 303
+    async with ctx.pool.acquire() as conn:
+        row = await group_store.get(conn, staff["group"].id)
+    assert row is not None and row.microblog_fanout == "everything"
+    assert 'name="microblog_fanout" value="everything" checked' in (await mia.get(page)).text
+
+
 async def test_accounts(client_for: Client, ctx: Context, staff: dict[str, Any],
                         monkeypatch: pytest.MonkeyPatch) -> None:
     ruth = await client_for("ruth")

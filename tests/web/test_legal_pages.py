@@ -17,6 +17,7 @@ from starlette.routing import Route
 from fedi.app import create_app
 from fedi.core.config import parse_smtp_url
 from fedi.core.context import Context
+from fedi.core.i18n import TIME_ZONE
 from fedi.core.mail import render_mail
 from fedi.core.mail_send import MailQueue
 from fedi.core.queue import Worker
@@ -144,7 +145,7 @@ async def test_a_published_version_shows_its_text_and_date_and_a_new_one_replace
     assert sent.status_code == 303
     page = await app_client.get("/impressum")
     text = shown(page)
-    today = datetime.now(UTC)
+    today = datetime.now(UTC).astimezone(TIME_ZONE)  # pages show dates in German time
     assert "(Fassung 2)" in text and "2. Januar 2025" not in text
     assert f"{today.day}." in text and str(today.year) in text
     assert "Marktstraße 7" in text and "Rathausplatz 1" not in text
@@ -433,10 +434,12 @@ async def test_the_feedback_form_is_rate_limited(site: httpx.AsyncClient) -> Non
 # Footers -------------------------------------------------------------------------------
 
 # Routes the walk cannot fill: no event exists in the test data (events have their own
-# tests); /language/{lang} only redirects; /activities/{token} are ActivityPub documents.
+# tests); /language/{lang} only redirects; /activities/{token} are ActivityPub documents;
+# /media/{name} are uploaded files and /media-proxy/... images of other servers (tests/media).
 UNFILLED = {"/events/{event_id:int}", "/events/{event_id:int}.ics",
             "/events/{event_id:int}/edit", "/events/{event_id:int}/participants.csv",
-            "/language/{lang}", "/activities/{token:path}"}
+            "/language/{lang}", "/activities/{token:path}", "/media/{name}",
+            "/media-proxy/{sig}/{encoded}"}
 
 
 def _fill(path: str, values: dict[str, str]) -> str | None:

@@ -30,6 +30,7 @@ ERRORS = {"AppError": 400, "ValidationFailed": 422, "Unauthorized": 401, "Forbid
 NOT_ON_PAGES = {
     "post 42 is a copy of 42; fetch it there",
     "post 42 has no context collection here",
+    "post 42 is no thread of a group here",
     "no activity at 42",
     "no parked inbound activity 42",
     "name must be at most 100 characters",

@@ -70,6 +70,15 @@ POSTS = [
     _post(15, 1, removed_at=NOW),
     _post(16, 99),  # an author we do not know
     _post(17, 5, removed_at=NOW, deleted_at=NOW),
+    # Issue 19: attachments (an image with alt text, a document), also under a warning.
+    _post(18, 3, attachments=[
+        {"type": "Image", "url": "https://here.example/media/a.jpg", "media_type": "image/jpeg",
+         "name": "Graben <Hauptstraße>", "width": 800, "height": 600},
+        {"type": "Document", "url": "https://x.example/plan.pdf",
+         "media_type": "application/pdf", "name": "plan.pdf"}]),
+    _post(19, 1, summary="Baustelle", attachments=[
+        {"type": "Document", "url": "https://here.example/media/b.pdf",
+         "media_type": "application/pdf", "name": "b.pdf", "media_id": 3, "size": 1234}]),
 ]
 
 

@@ -265,6 +265,7 @@ function buildFederation() {
     })
     .on(Activity, async (ctx, activity) => {
       recordInbox(ctx, activity);
+      if (typeName(activity) === "Move") followMoveTarget(activity); // see "Move" below
     })
     .onError((ctx, error) => {
       state.inboxErrors.push({ at: new Date().toISOString(), error: String(error?.stack ?? error) });
@@ -996,6 +997,162 @@ async function handleControl(req, res, url, body) {
     return json(res, 200, { ok: false, error: errMsg(e) });
   }
 }
+
+// ---------------------------------------------------- Move (FEP-7628) --
+// Fedify is a framework: it hands a Move to the inbox listener and does nothing
+// more. This block does what Mastodon does with a Move of an actor it follows
+// (MoveWorker / UnfollowFollowWorker): when the target's alsoKnownAs (Fedify's
+// `aliasIds`), fetched afresh, names the origin, follow the target and unfollow
+// the origin. Records what it did at GET /_control/moves.
+
+state.moves = [];
+
+function followMoveTarget(move) {
+  const origin = move.actorId?.href ?? null;
+  const target = move.targetId?.href ?? null;
+  const entry = { move_id: move.id?.href ?? null, origin, target, result: "pending" };
+  state.moves.push(entry);
+  // After the inbox request has completed, as a job queue would.
+  setTimeout(async () => {
+    try {
+      const rec = origin ? state.following.get(origin) : null;
+      if (move.objectId?.href !== origin) throw new Error("the Move's object is not its actor");
+      if (rec == null || rec.state !== "accepted") throw new Error(`not following ${origin}`);
+      const ctx = federation.createContext(new URL(ORIGIN), {});
+      const fresh = await ctx.lookupObject(target, { documentLoader: loader }); // uncached
+      const aliases = (fresh?.aliasIds ?? []).map((u) => u.href);
+      if (!aliases.includes(origin)) throw new Error(`${target} does not name ${origin} in alsoKnownAs`);
+      const followed = await controlRoutes["POST /_control/follow"](ctx, { target });
+      if (!followed.ok) throw new Error(`follow of ${target} failed: ${followed.error}`);
+      await controlRoutes["POST /_control/unfollow"](ctx, { target: origin });
+      rec.moved_to = target;
+      entry.result = "followed";
+    } catch (e) {
+      entry.result = `refused: ${errMsg(e)}`;
+    }
+  }, 0);
+}
+
+controlRoutes["GET /_control/moves"] = async () => ({ ok: true, moves: state.moves });
+
+// ------------------------------------------- media (issue 19: attachments) --
+// What a receiving server does with a post's attachments and an actor's
+// pictures: fetch the files (as Mastodon's media download does: a plain GET),
+// and read `attachment`, `icon` and `image` with Fedify's own parsers.
+//   POST /_control/fetch_media {"url"} -> {ok, status, content_type, length,
+//        sha256, content_disposition}  (ok: status 200 and a body)
+//   POST /_control/object_media {"id"} -> {ok, type, attachments: [{type, url,
+//        media_type, name, width, height}]}  (Fedify's getAttachments())
+//   POST /_control/actor_images {"id": actor id} -> {ok, id, type,
+//        icon: {url, media_type} | null, image: {url, media_type} | null}
+
+function mediaLink(value) {
+  if (value == null) return null;
+  if (value instanceof URL) return value.href;
+  return value.href?.href ?? null; // a Link
+}
+
+function mediaSummary(item) {
+  return {
+    type: typeName(item),
+    url: mediaLink(item.url),
+    media_type: item.mediaType ?? null,
+    name: item.name?.toString() ?? null,
+    width: item.width ?? null,
+    height: item.height ?? null,
+  };
+}
+
+controlRoutes["POST /_control/fetch_media"] = async (_ctx, b) => {
+  if (typeof b.url !== "string") throw new Error("url must be a string");
+  const response = await fetch(b.url, { redirect: "follow" });
+  const body = Buffer.from(await response.arrayBuffer());
+  return {
+    ok: response.status === 200 && body.length > 0,
+    status: response.status,
+    content_type: response.headers.get("content-type"),
+    content_disposition: response.headers.get("content-disposition"),
+    length: body.length,
+    sha256: Buffer.from(await crypto.subtle.digest("SHA-256", body)).toString("hex"),
+  };
+};
+
+controlRoutes["POST /_control/object_media"] = async (ctx, b) => {
+  const obj = await ctx.lookupObject(b.id, { documentLoader: loader });
+  if (obj == null) throw new Error(`lookup of ${b.id} failed (see /_control/logs)`);
+  const attachments = [];
+  for await (const item of obj.getAttachments()) attachments.push(mediaSummary(item));
+  return { ok: true, type: typeName(obj), attachments };
+};
+
+controlRoutes["POST /_control/actor_images"] = async (ctx, b) => {
+  // By id with the uncached loader: pictures change after the first lookup.
+  const obj = await ctx.lookupObject(b.id, { documentLoader: loader });
+  if (obj == null) throw new Error(`lookup of ${b.id} failed (see /_control/logs)`);
+  const icon = await obj.getIcon();
+  const image = await obj.getImage();
+  const picture = (p) => (p == null ? null : { url: mediaLink(p.url), media_type: p.mediaType ?? null });
+  return { ok: true, id: obj.id?.href ?? null, type: typeName(obj), icon: picture(icon), image: picture(image) };
+};
+
+// ------------------------------------- signatures and proofs (issue 20) --
+// verify_object: Fedify's verifyObject (FEP-8b32) on a JSON-LD activity as given:
+// {ok, verified, type, error}. signed_lookup: ctx.lookupObject through the
+// authenticated document loader (signed GETs as alice), as a secure-mode
+// server requires: {ok, type, id, error}.
+controlRoutes["POST /_control/verify_object"] = async (ctx, b) => {
+  try {
+    const obj = await verifyObject(Activity, b.json, {
+      documentLoader: ctx.documentLoader,
+      contextLoader: ctx.contextLoader,
+    });
+    return { ok: true, verified: obj != null, type: obj == null ? null : typeName(obj) };
+  } catch (e) {
+    return { ok: true, verified: false, error: errMsg(e) };
+  }
+};
+
+controlRoutes["POST /_control/signed_lookup"] = async (ctx, b) => {
+  const documentLoader = await ctx.getDocumentLoader({ identifier: USERNAME });
+  const obj = await ctx.lookupObject(b.url, { documentLoader });
+  if (obj == null) return { ok: false, error: `signed lookup of ${b.url} failed (see /_control/logs)` };
+  return { ok: true, type: typeName(obj), id: obj.id?.href ?? null };
+};
+
+// ------------------------------------------------- poll votes (issue 20) --
+// What Mastodon sends for a vote on a poll (its ActivityPub::VoteSerializer):
+// Create(Note{name: <the option>, inReplyTo: <the Question>, attributedTo: me})
+// without content, addressed to the poll's author only.
+//   POST /_control/vote {"question": id, "to": author id or handle, "choice": option name}
+//        -> {ok, note_id, create_id}
+//   POST /_control/vote {"resend": create_id}: the same Create once more (a duplicate).
+
+state.votes = new Map(); // create id -> {create, actor}
+
+controlRoutes["POST /_control/vote"] = async (ctx, b) => {
+  if (typeof b.resend === "string") {
+    const sent = state.votes.get(b.resend);
+    if (sent == null) throw new Error(`no vote ${b.resend}`);
+    await deliver(ctx, [sent.actor], sent.create, false);
+    return { ok: true, create_id: b.resend };
+  }
+  if (typeof b.question !== "string" || typeof b.choice !== "string") {
+    throw new Error("question (id) and choice (option name) are required");
+  }
+  const { obj: actor } = await lookupActor(ctx, b.to);
+  const me = ctx.getActorUri(USERNAME);
+  const uuid = randomUUID();
+  const noteId = ctx.getObjectUri(Note, { identifier: USERNAME, id: uuid });
+  const createId = ctx.getObjectUri(Create, { identifier: USERNAME, id: uuid });
+  const note = new Note({ id: noteId, attribution: me, name: b.choice,
+                          replyTarget: new URL(b.question), to: actor.id });
+  const create = new Create({ id: createId, actor: me, object: note, to: actor.id });
+  state.objects.set(noteId.href, note);
+  remember(create, [actor]);
+  state.votes.set(createId.href, { create, actor });
+  await deliver(ctx, [actor], create, false);
+  return { ok: true, note_id: noteId.href, create_id: createId.href };
+};
 
 // --------------------------------------------------------------- startup --
 function shutdown(code = 0) {
