@@ -21,7 +21,7 @@ EDITABLE = frozenset({
     "place_name", "street", "postal_code", "locality", "region", "country", "latitude",
     "longitude", "online_url", "online_visibility", "status", "registration", "external_url",
     "capacity", "registration_deadline", "agenda", "minutes_source", "minutes_html", "url",
-    "raw", "organiser_id", "thread_id", "participant_count",
+    "raw", "organiser_id", "thread_id", "participant_count", "attachments",
 })
 
 
@@ -64,6 +64,8 @@ class Event:
     published: datetime
     updated_at: datetime
     deleted_at: datetime | None
+    # Files and pictures (migration 0034): the items of posts.attachments.
+    attachments: list[dict[str, Any]]
 
     @property
     def in_person(self) -> bool:

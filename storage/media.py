@@ -1,5 +1,5 @@
-"""Uploaded files (migration 0028): the rows, which posts and actors use them, the quota's
-sum, and the unused ones (the files are in fedi/core/media_store.py)."""
+"""Uploaded files (migration 0028): the rows, which posts, events (0034) and actors use
+them, the quota's sum, and the unused ones (the files are in fedi/core/media_store.py)."""
 
 from __future__ import annotations
 
@@ -11,22 +11,27 @@ from storage.rows import maybe_row, to_row
 
 __all__ = [
     "Media",
+    "attach_to_event",
     "attach_to_post",
     "delete_if_unused",
+    "events_using",
     "get",
     "get_many_for_update",
     "insert",
     "lock_name",
     "lock_owner",
     "name_in_use",
+    "other_events_using",
     "other_posts_using",
     "owned_by",
     "post_media_ids",
     "posts_using",
+    "release_event",
     "release_post",
     "serving",
     "set_actor_media",
     "set_alt",
+    "set_event_attachment_name",
     "set_post_attachment_name",
     "unused_candidates",
     "used_bytes",
@@ -61,6 +66,9 @@ _UNUSED = (
     "            WHERE pm.media_id = m.id AND p.deleted_at IS NULL)"
     " AND NOT EXISTS (SELECT 1 FROM actor_media am JOIN actors a ON a.id = am.actor_id"
     "                 WHERE am.media_id = m.id AND a.deleted_at IS NULL)"
+    # and no live event (migration 0034).
+    " AND NOT EXISTS (SELECT 1 FROM event_media em JOIN events e ON e.id = em.event_id"
+    "                 WHERE em.media_id = m.id AND e.deleted_at IS NULL)"
 )
 
 
@@ -183,6 +191,62 @@ async def set_post_attachment_name(conn: Any, post_id: int, media_id: int,
         "  FROM jsonb_array_elements(attachments) WITH ORDINALITY AS t(e, o)),"
         " updated = now()"
         " WHERE id = $1", post_id, media_id, name)
+
+
+# --- events (migration 0034) -------------------------------------------------------------
+
+async def other_events_using(conn: Any, media_ids: list[int], event_id: int | None
+                             ) -> set[int]:
+    """Which of ``media_ids`` a live event other than ``event_id`` uses."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT em.media_id FROM event_media em JOIN events e ON e.id = em.event_id"
+        " WHERE em.media_id = ANY($1::bigint[]) AND e.deleted_at IS NULL"
+        " AND em.event_id IS DISTINCT FROM $2", media_ids, event_id)
+    return {int(r["media_id"]) for r in rows}
+
+
+async def attach_to_event(conn: Any, event_id: int, media_ids: list[int]) -> list[int]:
+    """The event uses exactly ``media_ids`` (in this order); returns those it used before
+    and no longer does."""
+    rows = await conn.fetch(
+        "DELETE FROM event_media WHERE event_id = $1 RETURNING media_id", event_id)
+    before = [int(r["media_id"]) for r in rows]
+    if media_ids:
+        await conn.execute(
+            "INSERT INTO event_media (event_id, media_id, position)"
+            " SELECT $1, m, o FROM unnest($2::bigint[]) WITH ORDINALITY AS t(m, o)",
+            event_id, media_ids)
+        await conn.execute(
+            "UPDATE media SET attached_at = coalesce(attached_at, now())"
+            " WHERE id = ANY($1::bigint[])", media_ids)
+    return [m for m in before if m not in media_ids]
+
+
+async def release_event(conn: Any, event_id: int) -> list[int]:
+    """The event no longer uses its files (deleted); returns their ids."""
+    rows = await conn.fetch(
+        "DELETE FROM event_media WHERE event_id = $1 RETURNING media_id", event_id)
+    return [int(r["media_id"]) for r in rows]
+
+
+async def events_using(conn: Any, media_id: int) -> list[int]:
+    rows = await conn.fetch(
+        "SELECT em.event_id FROM event_media em JOIN events e ON e.id = em.event_id"
+        " WHERE em.media_id = $1 AND e.deleted_at IS NULL ORDER BY em.event_id", media_id)
+    return [int(r["event_id"]) for r in rows]
+
+
+async def set_event_attachment_name(conn: Any, event_id: int, media_id: int,
+                                    name: str | None) -> None:
+    """The alt text (``name``) of the upload's entry in ``events.attachments``."""
+    await conn.execute(
+        "UPDATE events SET attachments = (SELECT coalesce(jsonb_agg(CASE"
+        "   WHEN e -> 'media_id' = to_jsonb($2::bigint)"
+        "   THEN jsonb_set(e, '{name}', to_jsonb($3::text))"
+        "   ELSE e END ORDER BY o), '[]'::jsonb)"
+        "  FROM jsonb_array_elements(attachments) WITH ORDINALITY AS t(e, o)),"
+        " updated_at = now()"
+        " WHERE id = $1", event_id, media_id, name)
 
 
 async def set_actor_media(conn: Any, actor_id: int, role: str, media_id: int | None,

@@ -10,7 +10,10 @@ organiser is ``actor``), ``name``, ``content`` (HTML) with the Markdown ``source
 join by a Join), ``externalParticipationUrl``, ``maximumAttendeeCapacity``,
 ``remainingAttendeeCapacity``, ``participantCount``, ``ical:status`` and ``status``,
 ``context`` the discussion thread's context collection. The online link is put in an
-``attachment`` Link named "Website" (as Mobilizon does) only when it is public.
+``attachment`` Link named "Website" (as Mobilizon does) only when it is public; the
+uploads (migration 0034) are ``Image``/``Document`` attachments beside it, as for posts.
+A remote Event's ``Image``/``Document`` attachments (Mobilizon's banner is a
+``Document`` of an image type) are kept in ``events.attachments``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from activitypub import vocab
 from fedi.core.markup import sanitize_html
 from fedi.core.times import iso
 from fedi.core.urls import Urls
-from fedi.federation.documents import AS, PUBLIC
+from fedi.federation.documents import AS, PUBLIC, attachment_documents
 from storage.actors import Actor
 from storage.events import Event
 
@@ -169,9 +172,12 @@ def event_document(event: Event, *, group: Actor | None, organiser: Actor | None
         doc["remainingAttendeeCapacity"] = event.remaining
     if event.registration == "external" and event.external_url:
         doc["externalParticipationUrl"] = event.external_url
+    attachment = attachment_documents(event.attachments or [])
     if event.online_url and event.online_visibility == "public":
-        doc["attachment"] = [{"type": "Link", "name": "Website", "href": event.online_url,
-                              "mediaType": "text/html"}]
+        attachment.append({"type": "Link", "name": "Website", "href": event.online_url,
+                           "mediaType": "text/html"})
+    if attachment:
+        doc["attachment"] = attachment
     if event.thread_id is not None:
         doc["context"] = urls.context(event.thread_id)
         doc["replies"] = urls.context(event.thread_id)
@@ -245,6 +251,7 @@ def event_fields(obj: vocab.APObject) -> dict[str, Any]:
             online = _http(item.get("href"))
             if online:
                 break
+    files = _files(obj)
     status = raw.get("ical:status") or raw.get("status")
     status = status.lower() if isinstance(status, str) else "confirmed"
     if status not in ("tentative", "confirmed", "cancelled"):
@@ -270,4 +277,28 @@ def event_fields(obj: vocab.APObject) -> dict[str, Any]:
         and not isinstance(raw.get("participantCount"), bool) else 0,
         "url": obj.url or obj.id,
         "raw": raw,
+        "attachments": files,
     }
+
+
+_MAX_FILES = 20
+
+
+def _files(obj: vocab.APObject) -> list[dict[str, Any]]:
+    """The ``events.attachments`` items (the shape of posts.attachments) of a remote
+    Event: its attachments but Links (the online link); odd values are dropped."""
+    found: list[dict[str, Any]] = []
+    for a in obj.attachments:
+        url = _http(a.url)
+        if url is None or a.type == "Link" or len(found) >= _MAX_FILES:
+            continue
+        found.append({
+            "type": a.type[:40],
+            "url": url,
+            "media_type": a.media_type[:100] if a.media_type else None,
+            "name": a.name[:1500] if a.name else None,
+            "width": a.width if a.width is not None and 0 < a.width <= 100_000 else None,
+            "height": a.height if a.height is not None and 0 < a.height <= 100_000 else None,
+            "blurhash": a.blurhash if a.blurhash and len(a.blurhash) <= 100 else None,
+        })
+    return found

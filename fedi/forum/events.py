@@ -19,6 +19,7 @@ or the event is cancelled (fedi/forum/events_reminders.py sends the day-before o
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,8 +34,10 @@ from fedi.federation.documents import PUBLIC, activity, strip_context
 from fedi.federation.events import event_document, event_url
 from fedi.federation.fanout import relay
 from fedi.forum import events_mail, policy
+from fedi.forum import media as media_service
 from fedi.forum import posts as post_service
 from fedi.forum.policy import Action, Refusal
+from fedi.forum.rejects import reject_fields, translated
 from storage import accounts as account_store
 from storage import actors as actor_store
 from storage import events as event_store
@@ -68,6 +71,10 @@ MESSAGES = (
     N_("description must be at most 20000 characters"),
     N_("minutes must be at most 20000 characters"),
 )
+
+# The Reject of a remote registration an organiser declined (the group's language, with
+# English beside it: fedi/forum/rejects.py).
+DECLINED = N_("Your registration was declined by the organisers.")
 
 # Changes registered people are told about at once.
 _NOTIFY_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "place_name", "street",
@@ -318,13 +325,19 @@ async def _publish(conn: Any, ctx: Context, event: Event, kind: str) -> None:
 
 async def create_event(ctx: Context, *, organiser: Actor, group: Actor,
                        data: dict[str, Any]) -> Event:
-    """A new event of a local group, with its discussion thread."""
-    values = check_fields(data)
+    """A new event of a local group, with its discussion thread; ``media_ids`` in
+    ``data``: the organiser's uploads to attach (as for posts, fedi/forum/media.py)."""
+    values = check_fields({k: v for k, v in data.items() if k != "media_ids"}
+                          if isinstance(data, dict) else data)
     if not group.local:
         raise ValidationFailed(N_("events are created in groups of this instance"),
                                field="group")
+    media_ids = data.get("media_ids") or []
     async with ctx.pool.acquire() as conn:
         await policy.require(conn, Action.CREATE_EVENT, organiser, group=group)
+        # The files checked before the thread is made (and again when attached).
+        await media_service.event_attachments(conn, ctx, owner=organiser,
+                                              media_ids=media_ids, event_id=None)
         event_id = await event_store.next_id(conn)
     urls = Urls(ctx.settings.base_url)
     ap_id = event_url(urls, event_id)
@@ -335,10 +348,14 @@ async def create_event(ctx: Context, *, organiser: Actor, group: Actor,
     thread = await post_service.create_thread(ctx, author=organiser, group=group,
                                               title=values["title"], content=body[:20_000])
     async with ctx.pool.acquire() as conn, conn.transaction():
+        files, attachments = await media_service.event_attachments(
+            conn, ctx, owner=organiser, media_ids=media_ids, event_id=None)
         event = await event_store.insert(conn, {
             **values, "ap_id": ap_id, "local": True, "group_id": group.id,
             "organiser_id": organiser.id, "url": ap_id, "thread_id": thread.id,
+            "attachments": attachments,
         }, event_id=event_id)
+        await media_service.link_event(conn, event.id, files)
         await _publish(conn, ctx, event, "Create")
     return event
 
@@ -346,14 +363,25 @@ async def create_event(ctx: Context, *, organiser: Actor, group: Actor,
 async def update_event(ctx: Context, *, actor: Actor, event: Event,
                        data: dict[str, Any]) -> Event:
     """Change (or cancel, ``status: cancelled``) a local event: Update sent, SEQUENCE
-    bumped, registered people told at once when time, place or status change."""
+    bumped, registered people told at once when time, place or status change.
+    ``media_ids`` (a list) replaces the attached uploads; absent keeps them."""
     if not event.local:
         raise Forbidden("this event belongs to another server: change it there")
     if event.deleted_at is not None:
         raise Refusal("event_gone").error()
-    values = check_fields(data, current=event)
+    media_ids = data.get("media_ids") if isinstance(data, dict) else None
+    rest = ({k: v for k, v in data.items() if k != "media_ids"}
+            if isinstance(data, dict) else data)
+    values = check_fields(rest, current=event) if rest or media_ids is None else {}
+    released: list[int] = []
     async with ctx.pool.acquire() as conn, conn.transaction():
         await _require_organiser(conn, actor, event)
+        if media_ids is not None:
+            # The uploads are the caller's (an organiser may replace files others added:
+            # the ones the event keeps need not be theirs).
+            files, values["attachments"] = await _changed_files(conn, ctx, actor, event,
+                                                                media_ids)
+            released = await media_service.link_event(conn, event.id, files)
         updated = await event_store.update(conn, event.id, values)
         await _publish(conn, ctx, updated, "Update")
         changed = {k for k, v in values.items() if getattr(event, k) != v}
@@ -361,7 +389,23 @@ async def update_event(ctx: Context, *, actor: Actor, event: Event,
             await events_mail.tell_participants(conn, ctx, updated, "cancelled")
         elif changed & _NOTIFY_FIELDS:
             await events_mail.tell_participants(conn, ctx, updated, "changed")
+    if released:
+        await media_service.delete_unused(ctx, released)
     return updated
+
+
+async def _changed_files(conn: Any, ctx: Context, actor: Actor, event: Event,
+                         media_ids: Any) -> tuple[list[int], list[dict[str, Any]]]:
+    """The event's new files: those it has already stay as they are (whoever uploaded
+    them); the new ones must be ``actor``'s own, as for posts."""
+    ids = media_service.check_ids(media_ids)
+    kept = {a["media_id"]: a for a in event.attachments
+            if isinstance(a, dict) and isinstance(a.get("media_id"), int)}
+    new_ids, items = await media_service.event_attachments(
+        conn, ctx, owner=actor, media_ids=[m for m in ids if m not in kept],
+        event_id=event.id)
+    fresh = dict(zip(new_ids, items, strict=True))
+    return ids, [kept[m] if m in kept else fresh[m] for m in ids]
 
 
 async def delete_event(ctx: Context, *, actor: Actor, event: Event) -> None:
@@ -374,7 +418,10 @@ async def delete_event(ctx: Context, *, actor: Actor, event: Event) -> None:
         if event.status != "cancelled" and (event.ends_at or event.starts_at) > datetime.now(UTC):
             await events_mail.tell_participants(conn, ctx, event, "cancelled")
         await event_store.mark_deleted(conn, event.id)
+        released = await media_service.release_event(conn, event.id)
         await _publish(conn, ctx, event, "Delete")
+    # Its files go too, unless a post, another event or an actor uses them.
+    await media_service.delete_unused(ctx, released)
 
 
 async def _require_organiser(conn: Any, actor: Actor, event: Event) -> None:
@@ -496,20 +543,24 @@ async def decide(ctx: Context, *, actor: Actor, event: Event, participant_id: in
                     "object": locked.ap_id} if found.join_ap_id else None
             if join is not None:
                 await answer_join(conn, ctx, group=group, to=participant_actor, join=join,
-                                  accept=accept, reason=None if accept else
-                                  "Your registration was declined by the organisers.")
+                                  accept=accept,
+                                  reason=None if accept else translated(DECLINED))
         await _recounted(conn, ctx, locked)
     return changed
 
 
 async def answer_join(conn: Any, ctx: Context, *, group: Actor, to: Actor,
-                      join: dict[str, Any], accept: bool, reason: str | None) -> None:
-    """The group's Accept or Reject of a remote Join (embedded as received)."""
+                      join: dict[str, Any], accept: bool,
+                      reason: Callable[[str], str] | None) -> None:
+    """The group's Accept or Reject of a remote Join (embedded as received). ``reason``
+    (the sentence in a language: ``Refusal.text``, ``translated(...)``) goes into
+    ``summary``/``content`` in the group's language, with ``contentMap``/``summaryMap``
+    {language, "en"} (fedi/forum/rejects.py), as for the Rejects of posts and Follows."""
     if group.deleted_at is not None:
         return
     fields: dict[str, Any] = {}
-    if reason:
-        fields = {"summary": reason, "content": reason}
+    if reason is not None:
+        fields = await reject_fields(conn, group, reason)
     answer = activity(new_activity_id(ctx), "Accept" if accept else "Reject", group,
                       strip_context(join), to=[to.ap_id], cc=[], **fields)
     inbox = to.inbox or to.shared_inbox
@@ -538,7 +589,7 @@ async def receive_join(ctx: Context, *, actor: Actor, event: Event,
         refusal = await policy.refusal(conn, Action.REGISTER, actor, group=group, event=locked)
         if refusal is not None:
             await answer_join(conn, ctx, group=group, to=actor, join=join, accept=False,
-                              reason=refusal.message)
+                              reason=refusal.text)
             return refusal
         state = "accepted" if locked.registration == "free" else "pending"
         await event_store.set_participant(conn, event_id=locked.id, actor_id=actor.id,

@@ -63,6 +63,7 @@ async def event_view(conn: Any, event: Event, *, urls: Urls, viewer: Actor | Non
         "remaining": event.remaining,
         "registration_deadline": iso(event.registration_deadline),
         "agenda": event.agenda,
+        "attachments": event.attachments,
         "minutes": event.minutes_source,
         "thread_id": event.thread_id,
         "participant_count": event.participant_count,

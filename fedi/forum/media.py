@@ -1,6 +1,6 @@
 """Uploads (issue 19): what a file is (decided from its content with ``filetype`` and
 Pillow, never from its name or the browser's claim), images re-encoded, the quota, the
-files a post or an actor uses, and the cleanup of files nobody uses.
+files a post, an event or an actor uses, and the cleanup of files nobody uses.
 
 Images (JPEG, PNG, WebP, GIF) are decoded and written anew: orientation applied
 (``exif_transpose``), at most 2560 pixels a side, only the pixels copied (no EXIF, GPS,
@@ -50,14 +50,19 @@ __all__ = [
     "attachment_item",
     "change_alt",
     "check_alt",
+    "check_ids",
     "clean_unused",
     "delete_unused",
     "erase_owner",
+    "event_attachments",
+    "events_using",
+    "link_event",
     "link_post",
     "media_url",
     "post_attachments",
     "posts_using",
     "process",
+    "release_event",
     "release_post",
     "set_actor_picture",
     "set_avatar",
@@ -421,6 +426,11 @@ def _ids(value: Any) -> list[int]:
     return list(value)
 
 
+def check_ids(value: Any) -> list[int]:
+    """``media_ids``: a list of at most FILES_PER_POST upload ids, none twice."""
+    return _ids(value)
+
+
 async def post_attachments(conn: Any, ctx: Context, *, owner: Actor, media_ids: Any,
                            post_id: int | None) -> tuple[list[int], list[dict[str, Any]]]:
     """Check ``media_ids`` for a post of ``owner`` (``post_id``: the post being edited)
@@ -431,7 +441,8 @@ async def post_attachments(conn: Any, ctx: Context, *, owner: Actor, media_ids: 
     found = await store.get_many_for_update(conn, ids)
     if len(found) != len(ids) or any(m.owner_id != owner.id for m in found):
         raise ValidationFailed(NOT_YOURS, field="media_ids")
-    if await store.other_posts_using(conn, ids, post_id):
+    if (await store.other_posts_using(conn, ids, post_id)
+            or await store.other_events_using(conn, ids, None)):
         raise ValidationFailed(ALREADY_ATTACHED, field="media_ids")
     for media in found:
         if media.kind == "image" and not media.alt:
@@ -450,6 +461,40 @@ async def release_post(conn: Any, post_id: int) -> list[int]:
 
 async def posts_using(conn: Any, media_id: int) -> list[int]:
     return await store.posts_using(conn, media_id)
+
+
+# --- events (migration 0034): the same rules as for posts ------------------------------
+
+async def event_attachments(conn: Any, ctx: Context, *, owner: Actor, media_ids: Any,
+                            event_id: int | None) -> tuple[list[int], list[dict[str, Any]]]:
+    """Check ``media_ids`` for an event of ``owner`` (``event_id``: the event being
+    changed) and lock them; returns the ids and the ``events.attachments`` entries."""
+    ids = _ids(media_ids)
+    if not ids:
+        return [], []
+    found = await store.get_many_for_update(conn, ids)
+    if len(found) != len(ids) or any(m.owner_id != owner.id for m in found):
+        raise ValidationFailed(NOT_YOURS, field="media_ids")
+    if (await store.other_events_using(conn, ids, event_id)
+            or await store.other_posts_using(conn, ids, None)):
+        raise ValidationFailed(ALREADY_ATTACHED, field="media_ids")
+    for media in found:
+        if media.kind == "image" and not media.alt:
+            raise ValidationFailed(ALT_REQUIRED, field="alt")
+    return ids, [attachment_item(ctx, m) for m in found]
+
+
+async def link_event(conn: Any, event_id: int, media_ids: list[int]) -> list[int]:
+    """The event now uses ``media_ids``; returns the ones it stopped using."""
+    return await store.attach_to_event(conn, event_id, media_ids)
+
+
+async def release_event(conn: Any, event_id: int) -> list[int]:
+    return await store.release_event(conn, event_id)
+
+
+async def events_using(conn: Any, media_id: int) -> list[int]:
+    return await store.events_using(conn, media_id)
 
 
 # --- actors' pictures ----------------------------------------------------------------------
@@ -515,6 +560,9 @@ async def change_alt(conn: Any, *, actor: Actor, media_id: int, alt: Any) -> Med
     for post_id in await store.posts_using(conn, media.id):
         await store.set_post_attachment_name(conn, post_id, media.id,
                                              fresh.alt or fresh.filename)
+    for event_id in await store.events_using(conn, media.id):
+        await store.set_event_attachment_name(conn, event_id, media.id,
+                                              fresh.alt or fresh.filename)
     return fresh
 
 

@@ -9,17 +9,15 @@ from typing import Any
 
 from activitypub import vocab
 from fedi.core.context import Context
-from fedi.core.i18n import LANGUAGES
 from fedi.core.outbox import enqueue_activity, new_activity_id
 from fedi.federation.documents import activity as build_activity
 from fedi.federation.fanout import relay
 from fedi.federation.remote import host_of, resolve_actor
-from fedi.forum import instance_settings
 from fedi.forum.policy import Refusal
+from fedi.forum.rejects import reject_fields
 from fedi.inbound.outcomes import Ignored, NotYet, Refused
 from storage import actors as actor_store
 from storage import follows as follow_store
-from storage import groups as group_store
 from storage import inbox as inbox_store
 from storage.actors import Actor
 from storage.follows import Follow
@@ -45,23 +43,12 @@ async def local_actor(conn: Any, ap_id: str | None) -> Actor | None:
     return actor
 
 
-async def reject_language(conn: Any, sender: Actor) -> str:
-    """The language a Reject of ``sender`` speaks: a group's language when we have a
-    catalog for it, else the instance's default language."""
-    if sender.type == "Group":
-        details = await group_store.get(conn, sender.id)
-        lang = (details.language or "").split("-")[0].lower() if details else ""
-        if lang in LANGUAGES:
-            return lang
-    return (await instance_settings.current(conn)).default_language
-
-
 async def queue_reject(conn: Any, ctx: Context, *, sender: Actor, to: Actor,
                        rejected: dict[str, Any], reason: str | None = None,
                        refusal: Refusal | None = None) -> None:
     """A Reject of ``rejected`` (embedded as received) from our ``sender``, telling ``to``
     why in ``summary`` and ``content``: the policy's ``refusal`` in the group's language
-    (:func:`reject_language`) with the English sentence beside it in ``contentMap`` and
+    (fedi/forum/rejects.py) with the English sentence beside it in ``contentMap`` and
     ``summaryMap`` (software that reads one language picks it), or a plain ``reason``.
     A deleted ``sender`` sends none: its key is gone, so no receiver could check the
     signature, and its Delete told them already."""
@@ -69,10 +56,7 @@ async def queue_reject(conn: Any, ctx: Context, *, sender: Actor, to: Actor,
         return
     fields: dict[str, Any] = {"summary": reason, "content": reason}
     if refusal is not None:
-        lang = await reject_language(conn, sender)
-        text = refusal.text(lang)
-        texts = {lang: text, "en": refusal.message}
-        fields = {"summary": text, "content": text, "summaryMap": texts, "contentMap": texts}
+        fields = await reject_fields(conn, sender, refusal.text)
     reject = build_activity(new_activity_id(ctx), "Reject", sender, rejected, to=[to.ap_id],
                             cc=[], **fields)
     inbox = to.inbox or to.shared_inbox

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fedi.forum.media import FILES_PER_POST
 from fedi.routes.api_schemas import (
     BOOL,
     HANDLE,
@@ -51,6 +52,9 @@ define("Event", obj({
     "remaining": {**OPT_INT, "description": "places left; null: no limit"},
     "registration_deadline": OPT_TIME,
     "agenda": {"type": "array", "items": ref("AgendaItem")},
+    "attachments": {"type": "array", "items": ref("Attachment"),
+                    "description": "files and pictures (uploads here, or an event's "
+                                   "Image/Document attachments from another server)"},
     "minutes": OPT_STR, "thread_id": {**OPT_INT, "description": "the discussion thread"},
     "participant_count": INT, "sequence": {**INT, "description": "iCalendar SEQUENCE"},
     "my_participation": _STATE, "published": TIME, "updated_at": TIME,
@@ -69,6 +73,11 @@ define("EventRequest", {
         "external_url": OPT_STR, "capacity": {**OPT_INT, "minimum": 0},
         "registration_deadline": OPT_STR,
         "agenda": {"type": "array", "items": ref("AgendaItem")}, "minutes": OPT_STR,
+        "media_ids": {"type": "array", "items": {"type": "integer"},
+                      "maxItems": FILES_PER_POST,
+                      "description": "uploads (POST /api/v1/media) to attach, in order: your "
+                                     "own; when editing, the new list (files the event has "
+                                     "may stay, whoever uploaded them; omit to keep them)"},
     },
 })
 define("ParticipationRequest", {"type": "object", "properties": {
@@ -87,7 +96,7 @@ _PID = path_param("pid", integer=True, description="the registration's id")
 _REF = path_param("ref", description="group name, or name@host")
 _NO_EVENT = "no such event (`not_found`)"
 _INVALID = "a field is invalid (`field` says which): end before start, unknown time zone, " \
-    "negative capacity ..."
+    "negative capacity, a file not yours or without alt text ..."
 _NOT_ORGANISER = "only the organisers (`events_moderators_only`, `forbidden`)"
 _REFUSED = ("refused: `event_full`, `event_cancelled`, `event_over`, `registration_closed`, "
             "`registration_external`, `registration_deadline`, `banned` ...")

@@ -44,6 +44,13 @@ from fedi.web.common import (
 from fedi.web.pages import group_path
 from fedi.web.render import language, page, redirect
 from fedi.web.session import current_viewer
+from fedi.web.upload_forms import (
+    MediaInput,
+    attachments_kept,
+    form_media,
+    read_post_form,
+    upload_context,
+)
 from storage import actors as actor_store
 from storage import events as event_store
 from storage import posts as post_store
@@ -298,13 +305,18 @@ def _data(values: dict[str, str], *, editing: bool) -> dict[str, Any]:
 
 
 async def _form(request: Request, *, group: Actor, event: Event | None,
-                values: dict[str, str], errors: dict[str, str], status: int = 200
-                ) -> Response:
+                values: dict[str, str], errors: dict[str, str], status: int = 200,
+                media: MediaInput | None = None) -> Response:
+    """The form; ``media``: what a submitted form brought (kept uploads, typed alt
+    texts), else the event's own files (templates/_upload_fields.html)."""
     action = (f"{event_path(event)}/edit" if event is not None
               else f"{group_path(group)}/events/new")
+    files = (upload_context(request, kept=media.kept, alts=media.alts) if media is not None
+             else upload_context(request, kept=attachments_kept(event.attachments)
+                                 if event is not None else None))
     return await page(request, "event_form.html", {
         "group": group, "event": event, "values": values, "errors": errors,
-        "action": action, "group_path": group_path,
+        "action": action, "group_path": group_path, **files,
         "back": event_path(event) if event is not None else f"{group_path(group)}/events",
     }, status=status)
 
@@ -328,22 +340,30 @@ async def new_event_form(request: Request) -> Response:
     return await _form(request, group=group, event=None, values=values, errors={})
 
 
-async def _submitted(request: Request) -> dict[str, str]:
-    form = await read_form(request)
-    return {name: text(form, name) for name in _FIELDS}
+async def _submitted(request: Request, actor: Actor) -> tuple[dict[str, str], MediaInput]:
+    """The typed fields, and the form's files uploaded (multipart, as the post forms:
+    fedi/web/upload_forms.py)."""
+    form = await read_post_form(request)
+    values = {name: text(form, name) for name in _FIELDS}
+    return values, await form_media(request, actor, form)
 
 
 @web_endpoint
 async def new_event(request: Request) -> Response:
     group = await _local_group(request)
     viewer = await require_viewer(request, f"{group_path(group)}/events/new")
-    values = await _submitted(request)
+    async with ctx_of(request).pool.acquire() as conn:  # before any file is stored
+        await policy.require(conn, Action.CREATE_EVENT, viewer.actor, group=group)
+    values, media = await _submitted(request, viewer.actor)
     try:
-        event = await event_service.create_event(ctx_of(request), organiser=viewer.actor,
-                                                 group=group, data=_data(values, editing=False))
+        if media.error is not None:
+            raise media.error
+        event = await event_service.create_event(
+            ctx_of(request), organiser=viewer.actor, group=group,
+            data={**_data(values, editing=False), "media_ids": media.ids})
     except AppError as exc:
         return await _form(request, group=group, event=None, values=values,
-                           errors=field_errors(request, exc), status=exc.status)
+                           errors=field_errors(request, exc), status=exc.status, media=media)
     return redirect(request, f"{event_path(event)}?done=created")
 
 
@@ -368,13 +388,16 @@ async def edit_event_form(request: Request) -> Response:
 @web_endpoint
 async def edit_event(request: Request) -> Response:
     event, group, viewer = await _editable(request)
-    values = await _submitted(request)
+    values, media = await _submitted(request, viewer.actor)
     try:
-        await event_service.update_event(ctx_of(request), actor=viewer.actor, event=event,
-                                         data=_data(values, editing=True))
+        if media.error is not None:
+            raise media.error
+        await event_service.update_event(
+            ctx_of(request), actor=viewer.actor, event=event,
+            data={**_data(values, editing=True), "media_ids": media.ids})
     except AppError as exc:
         return await _form(request, group=group, event=event, values=values,
-                           errors=field_errors(request, exc), status=exc.status)
+                           errors=field_errors(request, exc), status=exc.status, media=media)
     return redirect(request, f"{event_path(event)}?done=saved")
 
 
