@@ -106,7 +106,12 @@ async def test_one_statement_claims_many_rows_and_keeps_the_slots_full(
         await wait_for(held)
         # One statement took 12 rows for this worker; 3 of them run, 9 wait ready.
         assert policy.claims[0] == (12, 12)
-        assert policy.running == 3
+
+        # The claim is recorded before its jobs start: wait for them to take the slots.
+        async def three_running() -> bool:
+            return policy.running == 3
+
+        await wait_for(three_running)
         gate.set()
 
         async def drained() -> bool:

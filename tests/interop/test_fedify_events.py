@@ -115,6 +115,8 @@ async def test_fedify_follows_registers_leaves_and_is_rejected_when_full(
     sent = await peer.raw(ours.group_id + "/inbox", again, "none")
     assert sent["status"] == 202, sent
     reject = await _answers(peer, ours, "Reject", again["id"])
-    assert reject["raw"]["summary"] == "This event is fully booked."
+    # In the group's language (German here), English beside it (fedi/forum/rejects.py).
+    assert reject["raw"]["summary"] == "Diese Veranstaltung ist ausgebucht."
+    assert reject["raw"]["summaryMap"]["en"] == "This event is fully booked."
     await _count(ours, event["id"], 1)
     await ours.idle()
