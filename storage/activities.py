@@ -126,7 +126,8 @@ class OutboxThread:
     author_id: int
     published: datetime
     announce: dict[str, Any] | None  # the group's Announce embedding the thread's Create
-    create: dict[str, Any] | None    # the author's stored Create (local authors)
+    # the author's stored Create (local authors), read only when ``announce`` is None
+    create: dict[str, Any] | None
 
 
 async def group_outbox_page(
@@ -135,8 +136,8 @@ async def group_outbox_page(
 ) -> list[OutboxThread]:
     """The visible threads of a group by post id (ascending from ``after_id``, else
     descending), walking posts_group_outbox (migration 0030); each with the group's
-    first embedded Announce(Create) of it and the author's Create, if stored (two
-    lookups by activities_post)."""
+    first embedded Announce(Create) of it or else the author's Create, if stored (by
+    activities_post)."""
     args: list[Any] = [group_id]
     where = ["p.group_id = $1", "p.parent_id IS NULL", "p.deleted_at IS NULL",
              "p.removed_at IS NULL"]
@@ -148,15 +149,19 @@ async def group_outbox_page(
         where.append(f"p.id > ${len(args)}")
     args.append(limit)
     order = "ASC" if after_id is not None else "DESC"
+    # The author's Create only for threads without the group's Announce (which embeds it):
+    # each payload is decoded here and encoded again in the page, so not twice.
     rows = await conn.fetch(
-        "SELECT p.id, p.ap_id, p.author_id, p.published,"
-        " (SELECT a.payload FROM activities a WHERE a.post_id = p.id AND a.actor_id = $1"
-        "   AND a.type = 'Announce' AND a.public"
-        "   AND a.payload -> 'object' ->> 'type' = 'Create' ORDER BY a.id LIMIT 1) AS announce,"
+        "SELECT p.id, p.ap_id, p.author_id, p.published, an.payload AS announce,"
+        " CASE WHEN an.payload IS NULL THEN"
         " (SELECT a.payload FROM activities a WHERE a.post_id = p.id"
         "   AND a.actor_id = p.author_id AND a.type = 'Create' AND a.public"
-        "   ORDER BY a.id LIMIT 1) AS create_payload"
-        f" FROM posts p WHERE {' AND '.join(where)} ORDER BY p.id {order} LIMIT ${len(args)}",
+        "   ORDER BY a.id LIMIT 1) END AS create_payload"
+        " FROM posts p LEFT JOIN LATERAL"
+        " (SELECT a.payload FROM activities a WHERE a.post_id = p.id AND a.actor_id = $1"
+        "   AND a.type = 'Announce' AND a.public"
+        "   AND a.payload -> 'object' ->> 'type' = 'Create' ORDER BY a.id LIMIT 1) an ON true"
+        f" WHERE {' AND '.join(where)} ORDER BY p.id {order} LIMIT ${len(args)}",
         *args)
     return [OutboxThread(r["id"], r["ap_id"], r["author_id"], r["published"], r["announce"],
                          r["create_payload"]) for r in rows]

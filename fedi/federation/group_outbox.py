@@ -34,7 +34,12 @@ def thread_announce_id(urls: Urls, post_id: int) -> str:
 
 def thread_announce(urls: Urls, group: Actor, thread: OutboxThread) -> dict[str, Any]:
     """The group's Announce of ``thread``, built from the thread (no stored one used)."""
-    obj: Any = strip_context(thread.create) if thread.create is not None else thread.ap_id
+    create = thread.create
+    if create is None and thread.announce is not None:
+        # storage reads the Create only for threads without the group's Announce
+        embedded = thread.announce.get("object")
+        create = embedded if isinstance(embedded, dict) else None
+    obj: Any = strip_context(create) if create is not None else thread.ap_id
     return activity(thread_announce_id(urls, thread.post_id), "Announce", group, obj,
                     to=[PUBLIC], cc=[group.followers_url or group.ap_id],
                     audience=group.ap_id, published=iso(thread.published))
