@@ -159,8 +159,8 @@ def _parse_content_type(value: str) -> tuple[str, dict[str, str]]:
 def parse_json_object(body: bytes, url: str) -> dict[str, Any]:
     """Parse ``body`` as a JSON object; :class:`InvalidObject` otherwise."""
     try:
-        document = parse_json(body)
-    except ValueError as exc:  # invalid, not UTF-8, or nested deeper than MAX_JSON_DEPTH
+        document = parse_json(body, allow_nul=False)  # kept as jsonb: no U+0000
+    except ValueError as exc:  # invalid, not UTF-8, a NUL, or deeper than MAX_JSON_DEPTH
         raise InvalidObject(f"{url} did not return valid JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise InvalidObject(f"{url} returned JSON that is not an object")

@@ -435,6 +435,15 @@ async def post_attachments(conn: Any, ctx: Context, *, owner: Actor, media_ids: 
                            post_id: int | None) -> tuple[list[int], list[dict[str, Any]]]:
     """Check ``media_ids`` for a post of ``owner`` (``post_id``: the post being edited)
     and lock them; returns the ids and the ``posts.attachments`` entries."""
+    return await _attachments(conn, ctx, owner=owner, media_ids=media_ids,
+                              post_id=post_id, event_id=None)
+
+
+async def _attachments(conn: Any, ctx: Context, *, owner: Actor, media_ids: Any,
+                       post_id: int | None, event_id: int | None,
+                       ) -> tuple[list[int], list[dict[str, Any]]]:
+    """One rule for posts and events: the uploads are the owner's, used by no other
+    post or event (the one being edited excepted), and every image has its alt text."""
     ids = _ids(media_ids)
     if not ids:
         return [], []
@@ -442,7 +451,7 @@ async def post_attachments(conn: Any, ctx: Context, *, owner: Actor, media_ids: 
     if len(found) != len(ids) or any(m.owner_id != owner.id for m in found):
         raise ValidationFailed(NOT_YOURS, field="media_ids")
     if (await store.other_posts_using(conn, ids, post_id)
-            or await store.other_events_using(conn, ids, None)):
+            or await store.other_events_using(conn, ids, event_id)):
         raise ValidationFailed(ALREADY_ATTACHED, field="media_ids")
     for media in found:
         if media.kind == "image" and not media.alt:
@@ -469,19 +478,8 @@ async def event_attachments(conn: Any, ctx: Context, *, owner: Actor, media_ids:
                             event_id: int | None) -> tuple[list[int], list[dict[str, Any]]]:
     """Check ``media_ids`` for an event of ``owner`` (``event_id``: the event being
     changed) and lock them; returns the ids and the ``events.attachments`` entries."""
-    ids = _ids(media_ids)
-    if not ids:
-        return [], []
-    found = await store.get_many_for_update(conn, ids)
-    if len(found) != len(ids) or any(m.owner_id != owner.id for m in found):
-        raise ValidationFailed(NOT_YOURS, field="media_ids")
-    if (await store.other_events_using(conn, ids, event_id)
-            or await store.other_posts_using(conn, ids, None)):
-        raise ValidationFailed(ALREADY_ATTACHED, field="media_ids")
-    for media in found:
-        if media.kind == "image" and not media.alt:
-            raise ValidationFailed(ALT_REQUIRED, field="alt")
-    return ids, [attachment_item(ctx, m) for m in found]
+    return await _attachments(conn, ctx, owner=owner, media_ids=media_ids,
+                              post_id=None, event_id=event_id)
 
 
 async def link_event(conn: Any, event_id: int, media_ids: list[int]) -> list[int]:

@@ -45,7 +45,7 @@ from activitypub.httpsig import (
     parse_signature,
     verify_request,
 )
-from activitypub.jsontext import JsonTooDeep, parse_json
+from activitypub.jsontext import JsonHasNul, JsonTooDeep, parse_json
 from activitypub.proofs import ProofError
 from fedi.core.context import Context
 from fedi.core.errors import AppError, NotFound, PayloadTooLarge, Unauthorized
@@ -124,8 +124,9 @@ def _read_activity(body: bytes) -> tuple[dict[str, Any], str, str, str]:
     """(payload, id, type, actor) of the body, or a 400 saying what is wrong."""
     try:
         # Depth-limited: deep nesting would crash the parser here or a handler later.
-        payload = parse_json(body)
-    except JsonTooDeep as exc:
+        # Without NUL escapes: the body is stored as jsonb, which cannot hold U+0000.
+        payload = parse_json(body, allow_nul=False)
+    except (JsonTooDeep, JsonHasNul) as exc:
         raise AppError(str(exc), code="invalid_json") from None
     except ValueError:
         raise AppError("the body is not JSON", code="invalid_json") from None

@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from activitypub.jsontext import MAX_JSON_DEPTH, JsonTooDeep, check_json_depth, parse_json
+from activitypub.jsontext import (
+    MAX_JSON_DEPTH,
+    JsonHasNul,
+    JsonTooDeep,
+    check_json_depth,
+    parse_json,
+)
 
 
 def arrays(depth: int) -> bytes:
@@ -62,3 +68,17 @@ def test_utf8_with_or_without_a_bom_is_json_other_encodings_are_not() -> None:
     assert parse_json(b'\xef\xbb\xbf{"a": 1}') == {"a": 1}
     with pytest.raises(ValueError):
         parse_json('{"a": 1}'.encode("utf-16"))
+
+
+@pytest.mark.parametrize("text", ["a\u0000b", "\\\u0000", "\u0000"])
+def test_a_nul_is_refused_when_asked(text: str) -> None:
+    raw = json.dumps({"content": text}).encode()
+    assert parse_json(raw) == {"content": text}  # the JSON API checks its fields itself
+    with pytest.raises(JsonHasNul, match="NUL character"):
+        parse_json(raw, allow_nul=False)
+
+
+@pytest.mark.parametrize("text", ["\\u0000", "\\\\u0000", "u0000", "\\u00000"])
+def test_backslashes_and_u0000_as_text_are_not_a_nul(text: str) -> None:
+    raw = json.dumps({"content": text}).encode()
+    assert parse_json(raw, allow_nul=False) == {"content": text}

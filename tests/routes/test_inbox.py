@@ -68,6 +68,26 @@ async def test_invalid_json_is_400(fed: Fed) -> None:
     assert await fed.counts() == before
 
 
+async def test_a_nul_character_in_a_signed_activity_is_400(
+        fed: Fed, caplog: pytest.LogCaptureFixture) -> None:
+    """PostgreSQL's jsonb cannot hold U+0000: such an activity is refused with a sentence,
+    not stored half and not a 500. An escaped backslash before "u0000" is ordinary text."""
+    alice = fed.remote(0, "alice")
+    before = await fed.counts()
+    create = mastodon_create(alice, fed.group, text="Hallo\u0000Welt")
+    with caplog.at_level(logging.WARNING):
+        answer = await fed.post(create, alice["publicKey"]["id"])
+    assert answer.status_code == 400, answer.text
+    assert error_of(answer) == (
+        "invalid_json", "the JSON contains a NUL character (\\u0000), which is not accepted")
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
+    assert await fed.counts() == before
+    # The six characters backslash, u, 0, 0, 0, 0 as text are fine.
+    create = mastodon_create(alice, fed.group, text="C:\\u0000 ist ein Pfad")
+    await fed.send(alice, create)
+    assert await fed.counts() != before
+
+
 def nested(depth: int) -> Any:
     """A value inside ``depth`` arrays."""
     value: Any = "deep"
