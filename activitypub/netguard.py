@@ -1,8 +1,14 @@
 """Address guard: refuse to contact private, loopback and other non-public addresses.
 
 Every outgoing request of the protocol package (fetch, WebFinger, NodeInfo, delivery)
-goes through two checks, so a remote party cannot make this server talk to its own
-network (SSRF):
+is guarded, so a remote party cannot make this server talk to its own network (SSRF).
+
+Deliveries go through :mod:`activitypub.transport`, whose connector resolves names with
+:func:`is_public_address` applied to every address and checks each socket against the
+exact address it is about to connect to: a delivery never reaches a non-public address,
+IP literals and DNS rebinding included.
+
+Fetches (httpx) get two checks:
 
 1. before anything is sent, the host is resolved and *every* address must be public
    (:func:`check_url`);
@@ -11,12 +17,11 @@ network (SSRF):
 
 Why both: httpx resolves the name again when it connects, so a DNS-rebinding name can
 pass check 1 and then point at 127.0.0.1. Check 2 makes sure nothing read from such a
-peer is ever used. The gap that remains is a *blind* request: in that race the request
-itself (a signed GET, or a POST of an activity) may reach the internal address. Closing
-it completely needs connecting to the checked address itself (below httpx, which this
-pure package does not reach into) or an egress firewall; deployments that care should
-use the firewall. Check 2 assumes a direct connection: behind an HTTP proxy the peer is
-the proxy, which then has to do the filtering.
+peer is ever used. The gap that remains for fetches is a *blind* signed GET: in that
+race the request itself may reach the internal address (it carries no body and its
+answer is never read). Closing it needs connecting to the checked address, as the
+delivery transport does, or an egress firewall. Check 2 assumes a direct connection:
+behind an HTTP proxy the peer is the proxy, which then has to do the filtering.
 """
 
 from __future__ import annotations

@@ -414,17 +414,6 @@ async def count_thread_posts(conn: Any, thread_id: int) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM posts WHERE thread_id = $1", thread_id))
 
 
-async def count_active_local_authors(conn: Any, since: datetime) -> int:
-    """Active accounts that posted since ``since`` (NodeInfo's activeMonth/activeHalfyear)."""
-    # One index probe per account (its newest post, posts_author_recent), not a pass over
-    # every post of the period: a local post's id grows with its publication time.
-    return int(await conn.fetchval(
-        "SELECT count(*) FROM accounts ac"
-        " CROSS JOIN LATERAL (SELECT p.published FROM posts p WHERE p.author_id = ac.actor_id"
-        " AND p.local ORDER BY p.id DESC LIMIT 1) AS newest"
-        " WHERE ac.status = 'active' AND newest.published >= $1", since))
-
-
 # Moderation (the content stays: removal hides, it does not delete) -----------------------
 
 async def set_removed(conn: Any, post_id: int, *, reason: str) -> Post | None:
