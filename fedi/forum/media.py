@@ -382,21 +382,46 @@ async def upload(ctx: Context, *, owner: Actor, data: bytes, filename: str | Non
     preview = f"{done.hash}-preview.webp" if done.preview is not None else None
     files = media_store(ctx.settings)
     quota = ctx.settings.media_quota_mb * 1024 * 1024
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        await store.lock_owner(conn, owner.id)
-        if quota and await store.used_bytes(conn, owner.id) + len(done.data) > quota:
-            raise ValidationFailed(QUOTA_EXCEEDED, field="file", code="quota_exceeded")
-        await store.lock_name(conn, name)
-        await files.put(name, done.data, done.media_type)
-        if preview is not None and done.preview is not None:
-            await store.lock_name(conn, preview)
-            await files.put(preview, done.preview, "image/webp")
-        return await store.insert(conn, {
-            "owner_id": owner.id, "content_hash": done.hash, "kind": done.kind,
-            "media_type": done.media_type, "size": len(done.data), "width": done.width,
-            "height": done.height, "blurhash": done.blurhash, "alt": alt_text,
-            "filename": _filename(filename) if done.kind == "document" else None,
-            "stored_name": name, "preview_name": preview})
+    written: list[str] = []
+    try:
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            await store.lock_owner(conn, owner.id)
+            if quota and await store.used_bytes(conn, owner.id) + len(done.data) > quota:
+                raise ValidationFailed(QUOTA_EXCEEDED, field="file", code="quota_exceeded")
+            await store.lock_name(conn, name)
+            written.append(name)
+            await files.put(name, done.data, done.media_type)
+            if preview is not None and done.preview is not None:
+                await store.lock_name(conn, preview)
+                written.append(preview)
+                await files.put(preview, done.preview, "image/webp")
+            return await store.insert(conn, {
+                "owner_id": owner.id, "content_hash": done.hash, "kind": done.kind,
+                "media_type": done.media_type, "size": len(done.data),
+                "width": done.width, "height": done.height, "blurhash": done.blurhash,
+                "alt": alt_text,
+                "filename": _filename(filename) if done.kind == "document" else None,
+                "stored_name": name, "preview_name": preview})
+    except BaseException:
+        # The row was not committed: the files just written would belong to nothing (the
+        # orphan sweep walks rows, not files), so they go unless another upload has them.
+        await _discard_files(ctx, written)
+        raise
+
+
+async def _discard_files(ctx: Context, names: list[str]) -> None:
+    if not names:
+        return
+    files = media_store(ctx.settings)
+    try:
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            for name in names:
+                await store.lock_name(conn, name)
+                if not await store.name_in_use(conn, name):
+                    await files.delete(name)
+    except Exception:  # PostgreSQL itself may be what failed: log, keep the first error
+        log.warning("could not remove the files of a failed upload: %s", names,
+                    exc_info=True)
 
 
 # --- posts ---------------------------------------------------------------------------------

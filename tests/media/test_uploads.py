@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from PIL import Image
@@ -221,3 +222,28 @@ async def test_a_body_that_is_not_a_form_is_refused(client: httpx.AsyncClient,
                           files=[("file", ("a.png", png(), "image/png")),
                                  ("file", ("b.png", png(), "image/png"))])
     assert r.status_code == 400
+
+
+async def test_an_upload_whose_row_fails_leaves_no_file_but_keeps_a_shared_one(
+        client: httpx.AsyncClient, ctx: Context, anna: User, ben: User,
+        media_dir: Path) -> None:
+    """The files are written before the row commits; when the commit fails (here a real
+    PostgreSQL error from a trigger), the new files go, a file another upload has stays."""
+    async with ctx.pool.acquire() as conn:
+        await conn.execute(
+            "CREATE FUNCTION refuse_media() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$BEGIN RAISE EXCEPTION 'disk full (test)'; END$$;"
+            " CREATE TRIGGER refuse_media BEFORE INSERT ON media"
+            " FOR EACH ROW WHEN (NEW.owner_id = " + str(anna.actor.id) + ")"
+            " EXECUTE FUNCTION refuse_media()")
+    with pytest.raises(asyncpg.RaiseError, match="disk full"):  # the app's error, unhandled
+        await upload(client, anna, png(), "karte.png", alt="Karte")
+    assert await media_rows(ctx) == 0 and stored_files(media_dir) == []
+    # Ben's copy of the same picture (the same content-addressed files) is kept when
+    # Anna's fails.
+    assert (await upload(client, ben, png(), "karte.png", alt="Karte")).status_code == 201
+    kept = stored_files(media_dir)
+    assert len(kept) == 2
+    with pytest.raises(asyncpg.RaiseError, match="disk full"):
+        await upload(client, anna, png(), "karte.png", alt="Karte")
+    assert await media_rows(ctx) == 1 and stored_files(media_dir) == kept
