@@ -499,6 +499,15 @@ async def cancel_registration(ctx: Context, *, actor: Actor, event: Event) -> bo
     return True
 
 
+async def send_updates_for_media(conn: Any, ctx: Context, media_id: int) -> None:
+    """After the alt text of upload ``media_id`` changed (in ``conn``'s transaction): an
+    Update of every live local event showing it (:mod:`fedi.forum.media_alt`)."""
+    for event_id in await media_service.events_using(conn, media_id):
+        event = await event_store.get(conn, event_id)
+        if event is not None and event.local and event.deleted_at is None:
+            await _publish(conn, ctx, event, "Update")
+
+
 async def _recounted(conn: Any, ctx: Context, event: Event) -> Event:
     """Store the new participant count; a local event's Update tells the followers."""
     before = event.participant_count

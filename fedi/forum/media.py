@@ -573,7 +573,7 @@ async def set_group_pictures(conn: Any, ctx: Context, *, group: Actor, uploader:
 
 async def change_alt(conn: Any, *, actor: Actor, media_id: int, alt: Any) -> Media:
     """The owner changes the alt text; the posts using it get it too (the caller sends
-    their Updates: :func:`fedi.forum.posts.change_media_alt`)."""
+    their Updates: :func:`fedi.forum.media_alt.change_media_alt`)."""
     media = await store.get(conn, media_id)
     if media is None:
         raise NotFound(NO_SUCH_FILE)

@@ -300,23 +300,21 @@ async def delete_post(ctx: Context, *, actor: Actor, post: Post) -> None:
     await media_service.delete_unused(ctx, released)
 
 
-async def change_media_alt(ctx: Context, *, actor: Actor, media_id: int, alt: Any
-                           ) -> media_service.Media:
-    """The uploader changes an upload's alt text; the posts showing it are updated and
-    their authors' Update goes out."""
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        media = await media_service.change_alt(conn, actor=actor, media_id=media_id, alt=alt)
-        for post_id in await media_service.posts_using(conn, media.id):
-            post = await post_store.get(conn, post_id)
-            if post is None or not post.visible:
-                continue
-            _, group, _ = await _context_of(conn, post)
-            note = await note_for(conn, ctx, post)
-            update = activity(new_activity_id(ctx), "Update", actor, note,
-                              **_addressing(note), published=note.get("updated"))
-            await _publish(conn, ctx, author=actor, group=group, inner=update, post=post,
-                           object_id=post.ap_id, direct=await _mention_inboxes(conn, post.id))
-    return media
+async def send_updates_for_media(conn: Any, ctx: Context, *, actor: Actor,
+                                 media_id: int) -> None:
+    """After ``actor`` changed the alt text of upload ``media_id`` (in ``conn``'s
+    transaction): an Update of every visible post showing it
+    (:mod:`fedi.forum.media_alt`)."""
+    for post_id in await media_service.posts_using(conn, media_id):
+        post = await post_store.get(conn, post_id)
+        if post is None or not post.visible:
+            continue
+        _, group, _ = await _context_of(conn, post)
+        note = await note_for(conn, ctx, post)
+        update = activity(new_activity_id(ctx), "Update", actor, note,
+                          **_addressing(note), published=note.get("updated"))
+        await _publish(conn, ctx, author=actor, group=group, inner=update, post=post,
+                       object_id=post.ap_id, direct=await _mention_inboxes(conn, post.id))
 
 
 async def like_post(ctx: Context, *, actor: Actor, post: Post) -> bool:

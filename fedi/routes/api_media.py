@@ -14,7 +14,7 @@ from starlette.routing import Route
 from fedi.core.context import Context
 from fedi.core.errors import ValidationFailed
 from fedi.forum import media as media_service
-from fedi.forum import posts as post_service
+from fedi.forum import media_alt
 from fedi.routes.api_common import path_int, read_json
 from fedi.routes.api_forum import actor_of
 from fedi.routes.api_media_spec import OPENAPI_PATHS as OPENAPI_PATHS  # the spec
@@ -73,9 +73,9 @@ async def change_alt(request: Request) -> JSONResponse:
     body = await read_json(request)
     if "alt" not in body:
         raise ValidationFailed("alt is required", field="alt")
-    media = await post_service.change_media_alt(ctx, actor=actor,
-                                                media_id=path_int(request, "id"),
-                                                alt=body["alt"])
+    media = await media_alt.change_media_alt(ctx, actor=actor,
+                                             media_id=path_int(request, "id"),
+                                             alt=body["alt"])
     return JSONResponse(media_view(ctx, media))
 
 

@@ -129,11 +129,21 @@ async def test_files_of_an_event_survive_the_cleanup_and_go_with_it(
     later = datetime.now(UTC) + timedelta(days=2)
     assert await media_service.clean_unused(ctx, now=later) == 0
     assert stored_files(media_dir) == files
-    # The alt text changed afterwards: the event's copy follows.
+    # The alt text changed afterwards: the event's copy follows, and an Update(Event)
+    # carrying it goes to the followers.
     await api("PATCH", f"/api/v1/media/{image['id']}", anna, status=200,
               json={"alt": "Neuer Lageplan"})
     shown = await api("GET", f"/api/v1/events/{created['id']}", status=200)
     assert shown["attachments"][0]["name"] == "Neuer Lageplan"
+    async with ctx.pool.acquire() as conn:
+        updates = [json.loads(r["payload"]) if isinstance(r["payload"], str) else r["payload"]
+                   for r in await conn.fetch(
+                       "SELECT payload FROM activities WHERE type = 'Update'"
+                       " AND object_ap_id = $1 ORDER BY id", created["url"])]
+    assert updates, "no Update(Event) after the alt text changed"
+    names = [a.get("name") for a in updates[-1]["object"].get("attachment", [])
+             if a.get("type") == "Image"]
+    assert names == ["Neuer Lageplan"]
     # The event deleted: its files go at once.
     r = await client.delete(f"/api/v1/events/{created['id']}", headers=anna.headers)
     assert r.status_code == 204
