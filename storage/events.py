@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -92,11 +91,7 @@ class Participant:
 
 
 def _event(record: Any) -> Event:
-    values = dict(record)
-    for key in ("agenda", "raw"):
-        if isinstance(values.get(key), str):
-            values[key] = json.loads(values[key])
-    return to_row(Event, values)
+    return to_row(Event, dict(record))
 
 
 def _maybe_event(record: Any) -> Event | None:
@@ -107,11 +102,9 @@ def _db_values(values: dict[str, Any]) -> dict[str, Any]:
     unknown = set(values) - EDITABLE - {"ap_id", "local", "group_id"}
     if unknown:
         raise ValueError(f"not event columns: {sorted(unknown)}")
-    out = dict(values)
-    for key in ("agenda", "raw"):
-        if key in out and out[key] is not None:
-            out[key] = json.dumps(out[key])
-    return out
+    # agenda and raw go in as Python values: the connection's jsonb codec encodes them
+    # (migration 0035 turned the once double-encoded rows into documents).
+    return dict(values)
 
 
 async def next_id(conn: Any) -> int:

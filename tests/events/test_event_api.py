@@ -6,6 +6,7 @@ e-mail, and the calendars, read back with an independent parser (``ics``)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,9 +16,11 @@ from jsonschema import Draft202012Validator
 
 from fedi.core.context import Context
 from fedi.routes.openapi import build_document
+from storage.migrate import MIGRATIONS_DIR
 from tests.support.helpers import User, make_group, make_user
 
 AP = {"Accept": "application/activity+json"}
+MIGRATION_0035 = Path(MIGRATIONS_DIR, "0035_event_json_values.sql").read_text()
 
 
 @pytest.fixture
@@ -254,3 +257,28 @@ async def test_deadline_and_modes_and_listing(app_client: httpx.AsyncClient,
     assert r.status_code == 404
     r = await app_client.get(f"/events/{made['none']}", headers=AP)
     assert r.status_code == 410 and r.json()["type"] == "Tombstone"
+
+
+async def test_agenda_and_raw_are_stored_as_json_documents(app_client: httpx.AsyncClient,
+                                                           ctx: Context) -> None:
+    """The agenda is a jsonb array, not JSON text inside jsonb; migration 0035 turns rows
+    written the old way (a string holding the document) into documents."""
+    mod, _, _ = await _setup(ctx)
+    r = await app_client.post("/api/v1/groups/breitband/events", headers=mod.headers,
+                              json=_event())
+    assert r.status_code == 201, r.text
+    event_id = r.json()["id"]
+    async with ctx.pool.acquire() as conn:
+        assert await conn.fetchval(
+            "SELECT jsonb_typeof(agenda) FROM events WHERE id = $1", event_id) == "array"
+        # A row as the old code wrote it, and one remote event's raw document likewise.
+        await conn.execute(
+            "UPDATE events SET agenda = to_jsonb(agenda::text),"
+            " raw = to_jsonb('{\"type\": \"Event\"}'::text) WHERE id = $1", event_id)
+        await conn.execute(MIGRATION_0035)
+        row = await conn.fetchrow("SELECT jsonb_typeof(agenda) AS agenda,"
+                                  " raw->>'type' AS raw_type FROM events WHERE id = $1",
+                                  event_id)
+        assert (row["agenda"], row["raw_type"]) == ("array", "Event")
+    shown = (await app_client.get(f"/api/v1/events/{event_id}")).json()
+    assert shown["agenda"] == [{"time": "18:00", "title": "Begrüßung", "speaker": "Anna"}]
