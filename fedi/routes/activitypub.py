@@ -213,8 +213,20 @@ async def _collection_owner(conn: Any, ctx: Context, request: Request,
     return await _live_actor(conn, ctx, segment, request.path_params["name"])
 
 
+async def _post_document(conn: Any, post: Post, *, author: Actor, group: Actor | None,
+                         parent_ap_id: str | None, urls: Urls) -> dict[str, Any]:
+    """A local post's document as served at its id and in the featured collection."""
+    accepted = (await post_store.get(conn, post.accepted_answer_id)
+                if post.accepted_answer_id else None)
+    document = note_document(post, author=author, group=group, parent_ap_id=parent_ap_id,
+                             urls=urls, accepted=accepted,
+                             mentions=await tag_store.mentioned_actors(conn, post.id))
+    return await question_for(conn, post, document)  # a poll (forum/polls.py)
+
+
 async def featured(request: Request) -> Response:
-    """Pinned threads of a group, embedded as Notes (Mastodon shows them as pinned)."""
+    """Pinned threads of a group, embedded as their documents (Mastodon shows them as
+    pinned): the same as at their ids, so a poll is a Question here too."""
     ctx = _ctx(request)
     urls = _urls(ctx)
     async with ctx.pool.acquire() as conn:
@@ -223,8 +235,8 @@ async def featured(request: Request) -> Response:
         for post in await post_store.pinned(conn, group.id):
             author = await actor_store.get(conn, post.author_id)
             if author is not None:
-                notes.append(note_document(post, author=author, group=group, parent_ap_id=None,
-                                           urls=urls))
+                notes.append(await _post_document(conn, post, author=author, group=group,
+                                                  parent_ap_id=None, urls=urls))
     url = group.featured_url or urls.featured(group.ap_id)
     return activity_response(ordered_collection(url, len(notes), items=notes))
 
@@ -300,13 +312,9 @@ async def post_document(request: Request) -> Response:
             parent = await post_store.get(conn, post.parent_id) if post.parent_id else None
             if author is None:
                 raise NotFound(f"the author of post {post.id} is unknown")
-            accepted = (await post_store.get(conn, post.accepted_answer_id)
-                        if post.accepted_answer_id else None)
-            document = note_document(post, author=author, group=group,
-                                     parent_ap_id=parent.ap_id if parent else None,
-                                     urls=_urls(ctx), accepted=accepted,
-                                     mentions=await tag_store.mentioned_actors(conn, post.id))
-            document = await question_for(conn, post, document)  # a poll (forum/polls.py)
+            document = await _post_document(conn, post, author=author, group=group,
+                                            parent_ap_id=parent.ap_id if parent else None,
+                                            urls=_urls(ctx))
     if wants_ap:
         if document is None:
             return activity_response(tombstone(post), status=410)

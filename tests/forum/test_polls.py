@@ -143,6 +143,16 @@ async def test_create_vote_once_and_the_json_matches_the_document(fed: Fed) -> N
     creates = [c for c in await fed.queued("Create") if c["object"]["id"] == thread["ap_id"]]
     assert creates[0]["object"]["type"] == "Question"
 
+    # Pinned, it is the same Question in the group's featured collection.
+    admin = await make_user(fed.ctx, "chefin", admin=True)
+    async with httpx.AsyncClient(base_url=fed.server.url) as client:
+        await Api(client)("POST", f"/api/v1/admin/posts/{thread['id']}/pin", admin,
+                          status=200)
+    featured = await _document(fed, f"{fed.server.url}/groups/breitband/featured")
+    [pinned] = featured["orderedItems"]
+    assert pinned["id"] == thread["ap_id"] and pinned["type"] == "Question"
+    assert pinned["oneOf"] == question["oneOf"]
+
 
 async def test_multiple_choice_and_the_end(fed: Fed) -> None:
     async with httpx.AsyncClient(base_url=fed.server.url) as client:
