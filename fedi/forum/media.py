@@ -35,7 +35,6 @@ from fedi.core.context import Context
 from fedi.core.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from fedi.core.media_store import media_store
 from fedi.core.runtime import run_periodically
-from fedi.forum.profiles import send_person_update
 from storage import media as store
 from storage.actors import Actor
 from storage.media import Media
@@ -65,7 +64,6 @@ __all__ = [
     "release_event",
     "release_post",
     "set_actor_picture",
-    "set_avatar",
     "set_group_pictures",
     "start_media_cleanup",
     "upload",
@@ -538,17 +536,6 @@ async def set_actor_picture(conn: Any, ctx: Context, *, actor: Actor, uploader: 
             raise ValidationFailed(NOT_AN_IMAGE, field=field)
         url = media_url(ctx, found[0].stored_name)
     return await store.set_actor_media(conn, actor.id, role, media_id, url)
-
-
-async def set_avatar(ctx: Context, actor: Actor, media_id: Any) -> None:
-    """The person's own image ``media_id`` becomes their avatar (None: none); the
-    Update(Person) goes out as for other profile changes."""
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        released = await set_actor_picture(conn, ctx, actor=actor, uploader=actor, role="icon",
-                                           media_id=media_id, field="avatar_media_id")
-        await send_person_update(conn, ctx, actor)
-    if released is not None:
-        await delete_unused(ctx, [released])
 
 
 GROUP_PICTURES = {"icon_media_id": "icon", "banner_media_id": "image"}

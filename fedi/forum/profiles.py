@@ -23,6 +23,7 @@ from fedi.core.markup import render_markdown, sanitize_html
 from fedi.core.outbox import enqueue_activity, new_activity_id
 from fedi.federation.documents import PUBLIC, activity, actor_document, property_value
 from fedi.federation.fanout import follower_inboxes
+from fedi.forum import media as media_service
 from fedi.forum.accounts import (
     check_display_name,
     check_password,
@@ -52,6 +53,7 @@ __all__ = [
     "person_extra",
     "remote_fields",
     "send_person_update",
+    "set_avatar",
     "shown_fields",
     "update_profile",
 ]
@@ -191,21 +193,40 @@ def _checked(current: OwnProfile, changes: dict[str, Any]) -> tuple[str, Profile
 
 # --- services -----------------------------------------------------------------------------
 
+AVATAR_FIELD = "avatar_media_id"
+
+
 async def update_profile(ctx: Context, account: Account, changes: dict[str, Any]
                          ) -> OwnProfile:
-    """Change the given fields (the others stay); a change others see is federated as
-    Update(Person) to the followers and the servers that know the account."""
+    """Change the given fields (the others stay) and, with ``avatar_media_id``, the
+    avatar (one of the person's uploaded images; null removes it): all or nothing, in one
+    transaction. A change others see is federated as one Update(Person) to the followers
+    and the servers that know the account."""
+    fields = {k: v for k, v in changes.items() if k != AVATAR_FIELD}
+    released = None
     async with ctx.pool.acquire() as conn, conn.transaction():
         current = await own_profile(conn, account)
-        name, profile, language = _checked(current, changes)
+        name, profile, language = _checked(current, fields)
         await store.save(conn, profile)
         await store.update_actor(conn, current.actor.id, name=name,
                                  summary_html=render_markdown(profile.bio_source))
         await store.set_locale(conn, account.id, language)
+        if AVATAR_FIELD in changes:
+            released = await media_service.set_actor_picture(
+                conn, ctx, actor=current.actor, uploader=current.actor, role="icon",
+                media_id=changes[AVATAR_FIELD], field=AVATAR_FIELD)
         fresh = await own_profile(conn, account)
-        if _public_part(fresh) != _public_part(current):
+        if (_public_part(fresh) != _public_part(current)
+                or fresh.actor.icon_url != current.actor.icon_url):
             await send_person_update(conn, ctx, fresh.actor)
+    if released is not None:
+        await media_service.delete_unused(ctx, [released])
     return fresh
+
+
+async def set_avatar(ctx: Context, account: Account, media_id: Any) -> OwnProfile:
+    """The person's own image ``media_id`` becomes their avatar (None: none)."""
+    return await update_profile(ctx, account, {AVATAR_FIELD: media_id})
 
 
 def _public_part(own: OwnProfile) -> tuple[Any, ...]:

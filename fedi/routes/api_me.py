@@ -12,7 +12,6 @@ from starlette.routing import Route
 
 from fedi.core.context import Context
 from fedi.forum import email_change, notification_mail
-from fedi.forum import media as media_service
 from fedi.forum import profiles as service
 from fedi.forum.accounts import EMAIL_MAX, PASSWORD_MAX
 from fedi.forum.profiles import OwnProfile
@@ -63,10 +62,7 @@ async def patch_me(request: Request) -> JSONResponse:
         notification_mail.check_modes(modes)
     if zone is not None:
         notification_mail.check_timezone(zone)
-    if "avatar_media_id" in body:  # issue 19: an upload as avatar (forum/media.py)
-        async with _ctx(request).pool.acquire() as conn:
-            actor = (await service.own_profile(conn, account)).actor
-        await media_service.set_avatar(_ctx(request), actor, body.pop("avatar_media_id"))
+    # The profile fields and avatar_media_id (issue 19) change together or not at all.
     own = await service.update_profile(_ctx(request), account, body)
     async with _ctx(request).pool.acquire() as conn:
         if modes is not None or zone is not None:

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from fedi.core.errors import AppError, Forbidden
 from fedi.forum import groups as group_service
 from fedi.forum import media as media_service
+from fedi.forum import profiles as profile_service
 from fedi.routes.uploads import read_multipart, read_upload
 from fedi.web import admin_group_pages, settings_pages
 from fedi.web.common import ctx_of, field_errors, require_staff, require_viewer, web_endpoint
@@ -52,7 +53,7 @@ async def save_avatar(request: Request) -> Response:
         check_csrf(request, form)
         try:
             if form.get("action") == "remove":
-                await media_service.set_avatar(ctx, viewer.actor, None)
+                await profile_service.set_avatar(ctx, viewer.account, None)
                 return redirect(request, "/settings", flash="settings_saved")
             name = viewer.actor.name or viewer.actor.username
             media_id = await _picture(request, viewer.actor, form.get("avatar"), name)
@@ -60,7 +61,7 @@ async def save_avatar(request: Request) -> Response:
             await form.close()
         if media_id is None:
             raise media_service.MediaRefused(media_service.NOT_AN_IMAGE, field="avatar")
-        await media_service.set_avatar(ctx, viewer.actor, media_id)
+        await profile_service.set_avatar(ctx, viewer.account, media_id)
     except Forbidden:
         raise
     except AppError as exc:

@@ -161,6 +161,24 @@ async def test_avatar_and_group_pictures_through_the_api(
             "SELECT count(*) FROM activities WHERE type = 'Update'"
             " AND actor_id = $1", anna.actor.id) >= 1
     await api("PATCH", "/api/v1/me", anna, status=422, json={"avatar_media_id": 999999})
+    # The avatar and the other fields change together or not at all, with one Update.
+    other = await _upload(client, anna, png((64, 64)), "anders.png", alt="Anna am Meer")
+    async with ctx.pool.acquire() as conn:
+        updates_before = await conn.fetchval(
+            "SELECT count(*) FROM activities WHERE type = 'Update' AND actor_id = $1",
+            anna.actor.id)
+    await api("PATCH", "/api/v1/me", anna, status=422,
+              json={"avatar_media_id": other["id"], "affiliation": "keine"})
+    person = await client.get("/users/anna", headers={"Accept": "application/activity+json"})
+    assert person.json()["icon"]["url"] == avatar["url"]
+    await api("PATCH", "/api/v1/me", anna, status=200,
+              json={"avatar_media_id": other["id"], "organisation": "Stadt Teststadt"})
+    person = await client.get("/users/anna", headers={"Accept": "application/activity+json"})
+    assert person.json()["icon"]["url"] == other["url"]
+    async with ctx.pool.acquire() as conn:
+        assert await conn.fetchval(
+            "SELECT count(*) FROM activities WHERE type = 'Update' AND actor_id = $1",
+            anna.actor.id) == updates_before + 1
     await api("PATCH", "/api/v1/me", anna, status=200, json={"avatar_media_id": None})
     person = await client.get("/users/anna", headers={"Accept": "application/activity+json"})
     assert "icon" not in person.json()
