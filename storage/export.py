@@ -28,20 +28,29 @@ async def actor_row(conn: Any, actor_id: int) -> dict[str, Any]:
 
 
 async def account_tables(conn: Any) -> list[str]:
-    """Every base table (other than accounts and the token tables, exported apart) with an
+    """Every base table (other than accounts, tokens and notifications, exported apart) with an
     ``account_id`` column: a profile table added by a later migration is included."""
     rows = await conn.fetch(
         "SELECT c.table_name FROM information_schema.columns c"
         " JOIN information_schema.tables t ON t.table_schema = c.table_schema"
         "  AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'"
         " WHERE c.table_schema = current_schema() AND c.column_name = 'account_id'"
-        "  AND c.table_name NOT IN ('accounts', 'api_tokens') ORDER BY 1")
+        "  AND c.table_name NOT IN ('accounts', 'api_tokens', 'notifications') ORDER BY 1")
     return [r["table_name"] for r in rows]
 
 
 async def rows_of_account(conn: Any, table: str, account_id: int) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         f'SELECT * FROM "{table}" WHERE account_id = $1 ORDER BY 1', account_id)
+    return [public_columns(r) for r in rows]
+
+
+async def notifications(conn: Any, account_id: int) -> list[dict[str, Any]]:
+    """The account's notifications, with the address of whoever caused each."""
+    rows = await conn.fetch(
+        "SELECT n.*, a.ap_id AS actor_ap_id FROM notifications n"
+        " LEFT JOIN actors a ON a.id = n.actor_id WHERE n.account_id = $1 ORDER BY n.id",
+        account_id)
     return [public_columns(r) for r in rows]
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from fedi.core.context import Context
+from fedi.core.media_store import media_store as media_store_for
 from storage import export as store
 from storage import media as media_store
 from storage.accounts import Account
@@ -42,15 +43,23 @@ FILES: dict[str, tuple[str, str]] = {
                      "die Gruppen (hier und auf anderen Servern), denen Sie folgen"),
     "reports.json": ("the reports you made to the moderators",
                      "Ihre Meldungen an die Moderation"),
-    "notifications.json": ("your notifications: this instance keeps none yet, so the list "
-                           "is empty",
-                           "Ihre Benachrichtigungen: diese Instanz speichert noch keine, "
-                           "die Liste ist daher leer"),
-    "media.json": ("the files and pictures you uploaded: type, size, alt text, file name "
-                   "and the address where each can be downloaded while it is in use",
+    "notifications.json": ("your notifications (replies, mentions, likes, answers, "
+                           "moderation notices): type, who caused them, the post, when, "
+                           "whether read",
+                           "Ihre Benachrichtigungen (Antworten, Erwähnungen, Gefällt-mir, "
+                           "Antworten auf Fragen, Moderationshinweise): Art, wer sie "
+                           "ausgelöst hat, der Beitrag, wann, ob gelesen"),
+    "media.json": ("the files and pictures you uploaded: type, size, alt text, file name, "
+                   "the address where each can be downloaded while it is in use, and "
+                   "where its copy in this archive is (file)",
                    "die Dateien und Bilder, die Sie hochgeladen haben: Art, Größe, "
-                   "Alternativtext, Dateiname und die Adresse, unter der jede Datei "
-                   "herunterzuladen ist, solange sie verwendet wird"),
+                   "Alternativtext, Dateiname, die Adresse, unter der jede Datei "
+                   "herunterzuladen ist, solange sie verwendet wird, und wo ihre Kopie "
+                   "in diesem Archiv liegt (file)"),
+    "media/": ("the files and pictures themselves, as this instance serves them (pictures "
+               "re-encoded without their metadata)",
+               "die Dateien und Bilder selbst, wie diese Instanz sie ausliefert (Bilder "
+               "neu kodiert, ohne Metadaten)"),
     "sessions.json": ("your log-in sessions and API tokens (names and dates; never the "
                       "tokens themselves, which are not stored)",
                       "Ihre Anmeldesitzungen und API-Tokens (Namen und Zeiten; nie die "
@@ -124,11 +133,19 @@ async def _account_document(ctx: Context, account: Account) -> dict[str, Any]:
                 **extra}
 
 
-def _media(ctx: Context, uploads: list[media_store.Media]) -> list[dict[str, Any]]:
+def _archive_name(upload: media_store.Media) -> str:
+    """Where an upload's file goes in the archive: its id first, so two files of the
+    same name stay apart (the file name was cleaned of path parts on upload)."""
+    return f"media/{upload.id}-{upload.filename or upload.stored_name}"
+
+
+def _media(ctx: Context, uploads: list[media_store.Media],
+           copied: set[int]) -> list[dict[str, Any]]:
     base = f"{ctx.settings.base_url}/media/"
     return [{"id": m.id, "kind": m.kind, "media_type": m.media_type, "size": m.size,
              "width": m.width, "height": m.height, "alt": m.alt, "filename": m.filename,
-             "url": base + m.stored_name, "created_at": m.created_at} for m in uploads]
+             "url": base + m.stored_name, "created_at": m.created_at,
+             "file": _archive_name(m) if m.id in copied else None} for m in uploads]
 
 
 async def export_zip(ctx: Context, account: Account,
@@ -164,7 +181,22 @@ async def export_zip(ctx: Context, account: Account,
             archive.writestr("reports.json",
                              _json(await store.reports_made(conn, account.actor_id)))
             archive.writestr("sessions.json", _json(await store.tokens(conn, account.id)))
-            archive.writestr("media.json", _json(_media(
-                ctx, await media_store.owned_by(conn, account.actor_id))))
-        archive.writestr("notifications.json", _json([]))
+            uploads = await media_store.owned_by(conn, account.actor_id)
+            archive.writestr("notifications.json",
+                             _json(await store.notifications(conn, account.id)))
+        yield sink.take()
+        # The files one at a time (each at most FEDI_MEDIA_MAX_MB), none held after it is
+        # written; pictures and PDFs are compressed already, so they are stored as they are.
+        files = media_store_for(ctx.settings)
+        copied: set[int] = set()
+        for upload in uploads:
+            data = await files.read(upload.stored_name)
+            if data is None:  # gone from the store: media.json says so (file: null)
+                continue
+            archive.writestr(_archive_name(upload), data, compress_type=(
+                zipfile.ZIP_DEFLATED if upload.media_type.startswith("text/")
+                else zipfile.ZIP_STORED))
+            copied.add(upload.id)
+            yield sink.take()
+        archive.writestr("media.json", _json(_media(ctx, uploads, copied)))
     yield sink.take()

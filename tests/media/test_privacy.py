@@ -38,6 +38,12 @@ async def test_export_lists_uploads_and_erasure_deletes_them(
     listed = json.loads(archive.read("media.json"))
     assert {m["id"] for m in listed} == {avatar["id"], image["id"], loose["id"]}
     assert {m["filename"] for m in listed} == {None, "entwurf.pdf"}
+    # The files themselves are in the archive, as the instance serves them.
+    for item in listed:
+        served = await client.get(item["url"].removeprefix(str(client.base_url)))
+        assert served.status_code == 200
+        assert archive.read(item["file"]) == served.content, item
+    assert f"media/{loose['id']}-entwurf.pdf" in archive.namelist()
     assert "media.json" in archive.read("README.txt").decode()
 
     r = await client.request("DELETE", "/api/v1/me", headers=anna.headers,

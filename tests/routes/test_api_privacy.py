@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from fedi.core.context import Context
+from fedi.core.queue import Worker
+from fedi.forum.notify_queue import NotificationQueue
 from fedi.forum.reports import report
 from fedi.worker import run_once
 from storage import actors as actor_store
@@ -77,6 +79,11 @@ async def test_the_export_zip_holds_posts_likes_follows_and_a_readme(
     api = Api(app_client)
     await make_group(ctx)
     user, made = await _active_user(api, ctx, "anna")
+    # Someone answers Anna's thread: she is notified (by the worker).
+    other = await make_user(ctx, "ute")
+    answer_to_anna = await api("POST", f"/api/v1/posts/{made['thread']['id']}/replies", other,
+                               status=201, json={"content": "Im Frühjahr."})
+    await Worker(ctx.pool, [NotificationQueue(ctx)], concurrency=2).run_once()
 
     answer = await app_client.get("/api/v1/me/export", headers=user.headers)
     assert answer.status_code == 200, answer.text
@@ -110,14 +117,17 @@ async def test_the_export_zip_holds_posts_likes_follows_and_a_readme(
                             "https://lemmy.example/c/radwege"}
     assert follows["https://lemmy.example/c/radwege"]["target_local"] is False
     assert [r["reason"] for r in load("reports.json")] == ["Das ist meine Meldung"]
-    assert load("notifications.json") == []
+    [notice] = [n for n in load("notifications.json") if n["type"] == "reply"]
+    assert (notice["type"], notice["post_id"], notice["actor_ap_id"]) == (
+        "reply", answer_to_anna["id"], f"{ctx.settings.base_url}/users/ute")
+    assert "notifications" not in account  # once, in its own file
     sessions = load("sessions.json")
     assert [s["name"] for s in sessions] == ["test"]
     assert not any("hash" in key or "token" in key for s in sessions for key in s)
     readme = archive.read("README.txt").decode()
     assert "anna@127.0.0.1:8000" in readme and ctx.settings.base_url in readme
     assert "posts.json" in readme and "Beiträge" in readme and "notifications" in readme
-    assert "keine" in readme  # says that no notifications are kept yet
+    assert "Benachrichtigungen (Antworten" in readme and "media/" in readme
 
 
 async def test_exports_are_rate_limited_and_need_a_login(
