@@ -70,6 +70,13 @@ async def insert(conn: Any, post_id: int, *, options: Sequence[str], multiple: b
         list(remote_counts) if remote_counts is not None else None, voters_count)
 
 
+async def with_polls(conn: Any, post_ids: Sequence[int]) -> set[int]:
+    """Which of ``post_ids`` carry a poll (a thread list marks them)."""
+    rows = await conn.fetch("SELECT post_id FROM polls WHERE post_id = ANY($1::bigint[])",
+                            list(post_ids))
+    return {int(r["post_id"]) for r in rows}
+
+
 async def get(conn: Any, post_id: int) -> Poll | None:
     return _poll(await conn.fetchrow(_SELECT, post_id))
 

@@ -41,6 +41,7 @@ from storage import events as event_store
 from storage import follows as follow_store
 from storage import groups as group_store
 from storage import notifications as notification_store
+from storage import polls as poll_store
 from storage import posts as post_store
 from storage.actors import Actor
 from storage.posts import Post, ReplyRow
@@ -141,6 +142,7 @@ async def group_page(request: Request, group: Actor) -> Response:
                   if viewer is not None else {})
         muted = (await notification_store.group_muted(conn, viewer.account.id, group.id)
                  if viewer is not None else False)
+        polls = await poll_store.with_polls(conn, [t.id for t in threads])
     next_after = None
     if len(threads) > THREADS_PER_PAGE:
         threads = threads[:THREADS_PER_PAGE]
@@ -165,6 +167,7 @@ async def group_page(request: Request, group: Actor) -> Response:
         "moderators": moderators,
         "unread": unread,
         "group_muted": muted,
+        "polls": polls,
     })
 
 
