@@ -167,7 +167,7 @@ class DeliveryQueue:
             return DeliveryResult("failed", None, "the sending actor has no signing key", None)
         preferred: Scheme = "rfc9421" if job.signature_scheme == "rfc9421" else "cavage"
         return await deliver(
-            self.ctx.delivery_client, job.inbox_url, job.payload, key=key,
+            self.ctx.delivery_client, job.inbox_url, job.body.encode(), key=key,
             preferred_scheme=preferred,
             allow_private=self.ctx.settings.allow_private_addresses,
             timeout=self.timeout,

@@ -374,12 +374,10 @@ async def run(server_dsn: str, pgdata: Path | None) -> list[Goal]:
     return [
         Goal("fan-out to 1,000 hosts, deliveries/s", ours_rate, lean_rate, "deliveries/s",
              0.6, why="the instance's CPU per delivery beyond the lean sender's (claiming and"
-             " recording each delivery, re-encoding its JSON, the API's post) on 2 shared"
-             " cores"),
+             " recording each delivery, the API's post) on 2 shared cores"),
         Goal("fan-out CPU per delivery (Python + PostgreSQL)", ours_cpu, lean_cpu_ms,
              "ms", 2.0, lower_is_better=True,
-             why="claiming and recording each delivery (Python and PostgreSQL), the"
-             " payload decoded from jsonb and encoded again per delivery"),
+             why="claiming and recording each delivery (Python and PostgreSQL)"),
         Goal("fan-out, new connections for a later post to the same hosts",
              float(new_connections), 1.0, "connections", 0.0, lower_is_better=True,
              why="idle connections were not kept per host"),
