@@ -24,9 +24,6 @@ from fedi.core.runtime import (
     process_context,
     user_agent,
 )
-from fedi.forum.bans import start_ban_expiry
-from fedi.forum.events_mail import start_event_reminders
-from fedi.forum.media import start_media_cleanup
 from fedi.routes import activitypub as activitypub_routes
 from fedi.routes import (
     api_accounts,
@@ -63,6 +60,7 @@ from fedi.routes import (
 from fedi.routes import events as event_routes
 from fedi.routes import inbox as inbox_routes
 from fedi.routes.secure_fetch import SignedFetch
+from fedi.worker import PERIODIC_JOBS
 from fedi.worker import start_workers as start_worker_tasks
 
 __all__ = ["collect_routes", "create_app", "user_agent"]
@@ -157,8 +155,7 @@ def create_app(settings: Settings, dsn: str, *, run_workers: bool | None = None)
     )
     app.state.settings = settings
     # Features append ``async def hook(ctx, run_workers) -> stopper | None`` here.
-    app.state.startup_hooks = [start_worker_tasks, start_ban_expiry, start_event_reminders,
-                                 start_media_cleanup]
+    app.state.startup_hooks = [start_worker_tasks, *PERIODIC_JOBS]
     web.install(app)  # page renderers for the shared URLs, limiters, HTML errors
     return app
 

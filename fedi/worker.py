@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,10 +29,13 @@ from fedi.core.queue import (
 )
 from fedi.core.runtime import process_context
 from fedi.federation.delivery_queue import Clock, DeliveryQueue, utc_now
+from fedi.forum.bans import start_ban_expiry
 from fedi.forum.erasure import ErasureQueue
 from fedi.forum.events_mail import start_event_reminders
+from fedi.forum.media import start_media_cleanup
 from fedi.forum.notification_mail_queue import NotificationMailQueue
 from fedi.forum.notify_queue import NotificationQueue
+from fedi.forum.poll_updates import start_poll_updates
 from fedi.inbound.backfill import BackfillQueue
 from fedi.inbound.queue import InboundQueue
 
@@ -41,10 +44,22 @@ try:  # uvicorn[standard] installs it; the stdlib loop otherwise
 except ImportError:  # pragma: no cover - uvloop is a dependency through uvicorn[standard]
     uvloop = None  # type: ignore[assignment]
 
-__all__ = ["Worker", "build_queues", "run_once", "run_worker_process", "start_workers",
-           "worker_loop_runner"]
+__all__ = ["PERIODIC_JOBS", "Worker", "build_queues", "run_once", "run_worker_process",
+           "start_workers", "worker_loop_runner"]
 
 log = logging.getLogger("fedi.worker")
+
+
+# Jobs that run every few minutes next to the queues, in every process that runs workers
+# (each is safe to run in several at once): ``async def hook(ctx, run_workers)`` returning
+# its stopper, or None when ``run_workers`` is false.
+PERIODIC_JOBS: tuple[Callable[[Context, bool], Awaitable[Callable[[], Awaitable[None]] | None]],
+                     ...] = (
+    start_ban_expiry,  # lift expired bans (Undo(Block), modlog)
+    start_event_reminders,  # the day-before event reminders
+    start_media_cleanup,  # uploads nothing uses
+    start_poll_updates,  # coalesced Update(Question) of local polls
+)
 
 
 def build_queues(ctx: Context, *, clock: Clock = utc_now,
@@ -117,13 +132,15 @@ async def run_worker_process(settings: Settings, dsn: str, *, concurrency: int |
                                    http_connections=max(100, slots)) as ctx:
             worker = Worker(ctx.pool, build_queues(ctx, schedules=True), concurrency=slots)
             await worker.start()
-            # The day-before event reminders (fedi serve runs them as a startup hook).
-            stop_reminders = await start_event_reminders(ctx, True)
+            # The periodic jobs (fedi serve runs them as startup hooks; with --no-workers
+            # they run here).
+            stoppers = [await hook(ctx, True) for hook in PERIODIC_JOBS]
             log.info("worker running (concurrency %d)", slots)
             await stop.wait()
             log.info("stopping: finishing in-flight jobs")
-            if stop_reminders is not None:
-                await stop_reminders()
+            for stopper in stoppers:
+                if stopper is not None:
+                    await stopper()
             await worker.stop()
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -14,11 +14,15 @@ __all__ = [
     "Poll",
     "add_votes",
     "choices_of",
+    "due_updates",
     "get",
     "get_for_update",
     "insert",
+    "schedule_update",
     "set_remote_counts",
+    "update_sent",
     "voted_in",
+    "with_polls",
 ]
 
 
@@ -75,6 +79,32 @@ async def with_polls(conn: Any, post_ids: Sequence[int]) -> set[int]:
     rows = await conn.fetch("SELECT post_id FROM polls WHERE post_id = ANY($1::bigint[])",
                             list(post_ids))
     return {int(r["post_id"]) for r in rows}
+
+
+async def schedule_update(conn: Any, post_id: int, due: datetime) -> None:
+    """A vote changed the counts: the Update(Question) goes out at ``due``, or at the
+    time an earlier vote set already (one Update for all the votes until then)."""
+    await conn.execute(
+        "UPDATE polls SET update_due_at = coalesce(update_due_at, $2) WHERE post_id = $1",
+        post_id, due)
+
+
+async def due_updates(conn: Any, now: datetime, limit: int) -> list[tuple[int, bool]]:
+    """(post_id, ended) of the polls whose Update is due at ``now``: counts changed, or
+    the poll ended and that was not told yet. The rows stay locked (SKIP LOCKED: several
+    processes share the work) until the caller's transaction ends."""
+    rows = await conn.fetch(
+        "SELECT post_id, (ends_at IS NOT NULL AND ends_at <= $1 AND NOT end_sent) AS ended"
+        " FROM polls WHERE update_due_at <= $1"
+        " OR (NOT end_sent AND ends_at IS NOT NULL AND ends_at <= $1)"
+        " ORDER BY post_id LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit)
+    return [(int(r["post_id"]), bool(r["ended"])) for r in rows]
+
+
+async def update_sent(conn: Any, post_id: int, *, ended: bool) -> None:
+    await conn.execute(
+        "UPDATE polls SET update_due_at = NULL, end_sent = end_sent OR $2 WHERE post_id = $1",
+        post_id, ended)
 
 
 async def get(conn: Any, post_id: int) -> Poll | None:

@@ -5,8 +5,8 @@ addressed to the poll's author).
 Each actor counts once: in a single-choice poll one vote, in a multiple-choice poll once
 per option; a vote after the end is refused. Whoever may reply in the thread may vote
 (fedi/forum/policy.py, ``REPLY``). After a vote on a local poll its author sends the
-updated Question as an ``Update`` (forum/posts.send_thread_update: the group relays it to
-its followers), one per counted vote. A vote on a remote poll is sent to the poll's
+updated Question as an ``Update`` (the group relays it to its followers), one for all the
+votes of a minute (fedi/forum/poll_updates.py). A vote on a remote poll is sent to the poll's
 author; its counts change when the origin's Update arrives (forum/polls.py).
 """
 
@@ -20,8 +20,7 @@ from fedi.core.context import Context
 from fedi.core.errors import Conflict, NotFound, ValidationFailed
 from fedi.core.outbox import enqueue_activity, new_activity_id
 from fedi.federation.poll_documents import vote_create
-from fedi.forum import policy
-from fedi.forum import posts as post_service
+from fedi.forum import policy, poll_updates
 from fedi.forum.policy import Action, Refusal
 from fedi.forum.polls import is_open
 from storage import actors as actor_store
@@ -66,7 +65,7 @@ async def vote(ctx: Context, *, actor: Actor, post: Post, choices: Any) -> None:
         assert thread is not None
         if thread.local:
             await poll_store.add_votes(conn, post.id, actor.id, [(c, None) for c in chosen])
-            await post_service.send_thread_update(conn, ctx, thread)
+            await poll_updates.schedule(conn, thread.id, now)
             return
         author = await actor_store.get(conn, thread.author_id)
         if author is None or not author.delivery_inbox:
@@ -125,5 +124,5 @@ async def receive_remote_vote(ctx: Context, obj: vocab.APObject, voter: Actor
         added = await poll_store.add_votes(conn, thread.id, voter.id, [(choice, obj.id)])
         if not added:
             return "voted already"
-        await post_service.send_thread_update(conn, ctx, thread)
+        await poll_updates.schedule(conn, thread.id)
     return "counted"

@@ -17,7 +17,7 @@ import pytest
 import storage
 from activitypub import vocab
 from fedi.core.errors import ValidationFailed
-from fedi.forum import poll_votes
+from fedi.forum import poll_updates, poll_votes
 from fedi.forum.polls import check_poll
 from fedi.routes import api_polls_spec
 from tests.routes.test_openapi import Api
@@ -127,7 +127,8 @@ async def test_create_vote_once_and_the_json_matches_the_document(fed: Fed) -> N
                   json={"choices": [0]})
         api.assert_covers(api_polls_spec)
 
-    # The thread is a Question with the counts; each vote sent an Update of it.
+    # The thread is a Question with the counts; the two votes send one Update of it, a
+    # minute after the first (poll_updates: votes are coalesced), then nothing more.
     question = await _document(fed, thread["ap_id"])
     assert question["type"] == "Question"
     assert question["oneOf"] == [
@@ -137,9 +138,26 @@ async def test_create_vote_once_and_the_json_matches_the_document(fed: Fed) -> N
         {"type": "Note", "name": "Mittwoch",
          "replies": {"type": "Collection", "totalItems": 0}}]
     assert question["votersCount"] == 2 and question["endTime"] and "closed" not in question
-    updates = [u for u in await fed.queued("Update") if u["object"]["id"] == thread["ap_id"]]
-    assert len(updates) == 2
+    def poll_updates_of(queued: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [u for u in queued if u["object"]["id"] == thread["ap_id"]]
+
+    assert poll_updates_of(await fed.queued("Update")) == []
+    now = datetime.now(UTC)
+    assert await poll_updates.send_due_updates(fed.ctx, now=now + timedelta(seconds=30)) == 0
+    assert await poll_updates.send_due_updates(fed.ctx, now=now + timedelta(seconds=61)) == 1
+    assert await poll_updates.send_due_updates(fed.ctx, now=now + timedelta(seconds=120)) == 0
+    updates = poll_updates_of(await fed.queued("Update"))
+    assert len(updates) == 1
     assert updates[-1]["object"]["oneOf"][1]["replies"]["totalItems"] == 2
+    assert "closed" not in updates[-1]["object"]
+    # The poll's end is told once, with "closed", when it has come.
+    async with fed.ctx.pool.acquire() as conn:
+        await conn.execute("UPDATE polls SET ends_at = now() - interval '1 minute'"
+                           " WHERE post_id = $1", thread["id"])
+    assert await poll_updates.send_due_updates(fed.ctx) == 1
+    assert await poll_updates.send_due_updates(fed.ctx) == 0
+    updates = poll_updates_of(await fed.queued("Update"))
+    assert len(updates) == 2 and "closed" in updates[-1]["object"]
     creates = [c for c in await fed.queued("Create") if c["object"]["id"] == thread["ap_id"]]
     assert creates[0]["object"]["type"] == "Question"
 
@@ -219,8 +237,12 @@ async def test_remote_votes_are_counted_once_and_not_stored_as_replies(fed: Fed)
     assert [o["votes"] for o in many["poll"]["options"]] == [1, 0, 1]
     assert many["poll"]["voters_count"] == 1
     assert (await fed.counts())["posts"] == posts_before
-    # The group relays the author's Update(Question) with the new totals to Alice.
-    deliveries = await fed.peer.wait_for("Announce", 3)  # one Update per counted vote
+    # A minute later the group relays the author's Update(Question) with the new totals
+    # to Alice: one per poll, however many votes it got.
+    later = datetime.now(UTC) + timedelta(seconds=61)
+    assert await poll_updates.send_due_updates(fed.ctx, now=later) == 2
+    await fed.process()
+    deliveries = await fed.peer.wait_for("Announce", 2)
     updates = [d.activity["object"] for d in deliveries
                if isinstance(d.activity.get("object"), dict)
                and d.activity["object"].get("type") == "Update"

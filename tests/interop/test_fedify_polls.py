@@ -3,13 +3,15 @@ voting; counts right, duplicate votes ignored): a local poll reaches the peer, w
 follows the group, as a Question that Fedify parses; the peer votes as Mastodon does
 (Create(Note{name, inReplyTo}) to the poll's author, peer.mjs "poll votes"); the vote is
 counted once (the same Create again, and a second vote for another option, change
-nothing) and is no reply; the peer receives the Update(Question) with the new totals."""
+nothing) and is no reply; the peer receives the Update(Question) with the new totals
+(one for the votes of a minute)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fedi.forum import poll_updates
 from tests.interop.conftest import Demisa, FedifyPeer
 from tests.interop.test_fedify import assert_verified_by_http_signature, follow_group
 from tests.support.federation_helpers import eventually
@@ -77,7 +79,10 @@ async def test_the_fedify_peer_gets_a_poll_votes_once_and_gets_the_new_totals(
     assert await ours.fetchval("SELECT count(*) FROM posts WHERE thread_id = $1",
                                thread["id"]) == 1
 
-    # The peer receives the Update(Question) with the new totals (relayed by the group).
+    # A minute after the first vote (votes are coalesced, forum/poll_updates.py) the peer
+    # receives the Update(Question) with the new totals (relayed by the group).
+    later = datetime.now(UTC) + timedelta(seconds=61)
+    assert await poll_updates.send_due_updates(ours.ctx, now=later) == 1
     async def updated() -> dict[str, Any]:
         updates = [a["raw"]["object"] for a in await peer.inbox(actor=ours.group_id)
                    if a["type"] == "Announce" and isinstance(a["raw"]["object"], dict)

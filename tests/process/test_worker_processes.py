@@ -26,6 +26,7 @@ from fedi.core.actors import create_local_actor
 from fedi.core.context import Context
 from fedi.core.outbox import enqueue_activity, new_activity_id
 from storage import deliveries as delivery_store
+from storage import media as media_store
 from tests.conftest import LiveServer, free_port, make_settings
 from tests.support.receivers import Receiver
 
@@ -38,9 +39,11 @@ async def ctx(pool: asyncpg.Pool) -> AsyncIterator[Context]:
         yield Context(settings=make_settings(free_port()), pool=pool, http=http)
 
 
-async def start_worker(ctx: Context, dsn: str, log: Path) -> asyncio.subprocess.Process:
+async def start_worker(ctx: Context, dsn: str, log: Path, *, data_dir: Path | None = None
+                       ) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
+        **({"FEDI_DATA_DIR": str(data_dir)} if data_dir is not None else {}),
         "DATABASE_URL": dsn,
         "FEDI_BASE_URL": ctx.settings.base_url,
         "FEDI_ALLOW_PRIVATE_ADDRESSES": "1",
@@ -226,3 +229,36 @@ async def test_killed_workers_lose_nothing_and_their_duplicates_follow_within_se
     async with ctx.pool.acquire() as conn:
         counts = await delivery_store.state_counts(conn)
     assert counts["delivered"] == FANOUT
+
+
+async def test_a_worker_process_runs_the_periodic_jobs(
+        ctx: Context, dsn: str, tmp_path: Path) -> None:
+    """``fedi worker`` (what runs the queues beside ``fedi serve --no-workers``) also runs
+    the periodic jobs: here the cleanup of an upload nothing used for two days, whose
+    file it deletes."""
+    async with ctx.pool.acquire() as conn:
+        owner = await create_local_actor(conn, ctx, type_="Person", username="anna",
+                                         name="Anna")
+        upload = await media_store.insert(conn, {
+            "owner_id": owner.id, "content_hash": "ab" * 32, "kind": "document",
+            "media_type": "text/plain", "size": 5, "alt": None, "filename": "notiz.txt",
+            "stored_name": "ab" * 32 + ".txt", "preview_name": None})
+        await conn.execute("UPDATE media SET created_at = now() - interval '2 days'"
+                           " WHERE id = $1", upload.id)
+    folder = tmp_path / "data" / "media"
+    folder.mkdir(parents=True)
+    (folder / upload.stored_name).write_bytes(b"Hallo")
+    log = tmp_path / "worker.log"
+    worker = await start_worker(ctx, dsn, log, data_dir=tmp_path / "data")
+    try:
+        for _ in range(300):
+            async with ctx.pool.acquire() as conn:
+                if await conn.fetchval("SELECT count(*) FROM media") == 0:
+                    break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"the upload is still there\n{log.read_text()}")
+        assert not (folder / upload.stored_name).exists()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(worker.wait(), 30) == 0, log.read_text()
