@@ -20,6 +20,7 @@ from fedi.forum.views import actors_for
 from fedi.web.common import ctx_of, time_id_cursor, web_endpoint
 from fedi.web.pages import group_path
 from fedi.web.render import page
+from storage import polls as poll_store
 from storage import tags as tag_store
 
 THREADS_PER_PAGE = 25
@@ -49,6 +50,7 @@ async def tag_page(request: Request) -> Response:
                                                    before=before)
         actors = await actors_for(conn, threads)
         total = await tag_store.count_tag_threads(conn, name)
+        polls = await poll_store.with_polls(conn, [t.id for t in threads])
     older = None
     if len(threads) > THREADS_PER_PAGE:
         threads = threads[:THREADS_PER_PAGE]
@@ -64,4 +66,5 @@ async def tag_page(request: Request) -> Response:
         "total": total,
         "older": older,
         "newest": tag_path(name) if before is not None else None,
+        "polls": polls,
     })

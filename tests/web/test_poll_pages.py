@@ -64,7 +64,7 @@ async def test_make_a_poll_vote_and_see_the_results(
     assert "1 Stimme" in ended.text and "0 Stimmen" in ended.text
 
 
-async def test_the_group_page_marks_threads_with_a_poll(
+async def test_thread_lists_mark_threads_with_a_poll(
         app_client: httpx.AsyncClient, ctx: Context, client_for: Client) -> None:
     await make_user(ctx, "anna")
     await make_group(ctx)
@@ -72,11 +72,13 @@ async def test_the_group_page_marks_threads_with_a_poll(
     token = csrf_of((await app_client.get("/groups/breitband/new", headers=DE)).text)
     for title, options in (("Termin?", "Montag\nDienstag"), ("Ohne Umfrage", "")):
         r = await app_client.post("/groups/breitband/new", headers=DE, data={
-            "csrf_token": token, "title": title, "content": "Text", "poll_options": options,
-            "poll_days": "3"})
+            "csrf_token": token, "title": title, "content": "Text #treffen",
+            "poll_options": options, "poll_days": "3"})
         assert r.status_code == 303, r.text
-    page = await (await client_for(None)).get("/groups/breitband", headers=DE)
-    items = page.text.split('<li class="thread-item')[1:]
-    marked = {item.split("</a>")[0].rsplit(">", 1)[1]: 'class="badge">Umfrage<' in item
-              for item in items}
-    assert marked == {"Termin?": True, "Ohne Umfrage": False}
+    anonymous = await client_for(None)
+    for path in ("/groups/breitband", "/tags/treffen"):  # the group's list, the hashtag's
+        page = await anonymous.get(path, headers=DE)
+        items = page.text.split('<li class="thread-item')[1:]
+        marked = {item.split("</a>")[0].rsplit(">", 1)[1]: 'class="badge">Umfrage<' in item
+                  for item in items}
+        assert marked == {"Termin?": True, "Ohne Umfrage": False}, path
