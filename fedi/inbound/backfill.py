@@ -216,6 +216,19 @@ async def _known(ctx: Context, ap_id: str | None) -> Post | None:
         return await post_store.by_ap_id(conn, ap_id)
 
 
+async def _receive(ctx: Context, group: Actor, ref: Any, result: BackfillResult
+                   ) -> Post | None:
+    """A thread or reply of the group's history stored as if the group had announced it;
+    None when it is not taken (a refusal is noted in ``result``, a skip is not)."""
+    try:
+        return await receive_relayed(ctx, group, ref, creates_only=True)
+    except (Ignored, NotYet):
+        return None
+    except ProtocolError as exc:
+        result.errors.append(exc.reason)
+        return None
+
+
 async def _take_thread(ctx: Context, group: Actor, item: vocab.Ref,
                        result: BackfillResult) -> bool:
     """Store one outbox item's thread with its replies and state; True for a new thread.
@@ -224,13 +237,7 @@ async def _take_thread(ctx: Context, group: Actor, item: vocab.Ref,
     ref = _thread_ref(group, item)
     if ref is None or await _known(ctx, _object_id_of(ref)) is not None:
         return False
-    try:
-        post = await receive_relayed(ctx, group, ref, creates_only=True)
-    except (Ignored, NotYet):
-        return False
-    except ProtocolError as exc:
-        result.errors.append(exc.reason)
-        return False
+    post = await _receive(ctx, group, ref, result)
     if post is None:
         return False
     if post.parent_id is not None:
@@ -257,16 +264,9 @@ async def _thread_history(ctx: Context, group: Actor, thread: Post,
             item_id = vocab.object_id(item)
             if item_id is None or item_id == thread.ap_id or await _known(ctx, item_id):
                 continue
-            try:
-                # By id, never the embedded copy: the context may be kept by the group's
-                # host, while each reply belongs to its author's.
-                post = await receive_relayed(ctx, group, item_id, creates_only=True)
-            except (Ignored, NotYet):
-                continue
-            except ProtocolError as exc:
-                result.errors.append(exc.reason)
-                continue
-            if post is not None:
+            # By id, never the embedded copy: the context may be kept by the group's host,
+            # while each reply belongs to its author's.
+            if await _receive(ctx, group, item_id, result) is not None:
                 result.replies += 1
     if doc is None or doc.get("id") != thread.ap_id:
         return
@@ -292,13 +292,7 @@ async def _take_featured(ctx: Context, group: Actor, result: BackfillResult) -> 
             continue
         post = await _known(ctx, item_id)
         if post is None:
-            try:
-                post = await receive_relayed(ctx, group, item_id, creates_only=True)
-            except (Ignored, NotYet):
-                continue
-            except ProtocolError as exc:
-                result.errors.append(exc.reason)
-                continue
+            post = await _receive(ctx, group, item_id, result)
             if post is None or post.parent_id is not None:
                 continue
             result.threads += 1
