@@ -123,6 +123,14 @@ async def serving(conn: Any, name: str) -> Media | None:
     return maybe_row(Media, row)
 
 
+async def names_in_use(conn: Any, names: list[str]) -> set[str]:
+    """Which of ``names`` an upload names (as its file or its preview)."""
+    rows = await conn.fetch(
+        "SELECT stored_name AS name FROM media WHERE stored_name = ANY($1::text[])"
+        " UNION SELECT preview_name FROM media WHERE preview_name = ANY($1::text[])", names)
+    return {r["name"] for r in rows}
+
+
 async def name_in_use(conn: Any, name: str) -> bool:
     return bool(await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM media WHERE stored_name = $1 OR preview_name = $1)",

@@ -12,6 +12,7 @@ import asyncio
 import os
 import re
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
@@ -34,6 +35,7 @@ class MediaStore(Protocol):
     async def exists(self, name: str) -> bool: ...
     async def delete(self, name: str) -> None: ...
     def local_path(self, name: str) -> Path | None: ...
+    async def names_older_than(self, moment: datetime) -> list[str]: ...
 
 
 def _checked(name: str) -> str:
@@ -77,6 +79,23 @@ class FileStore:
 
     async def delete(self, name: str) -> None:
         (self.folder / _checked(name)).unlink(missing_ok=True)
+
+    def _names_older_than(self, moment: datetime) -> list[str]:
+        if not self.folder.is_dir():
+            return []
+        cutoff = moment.timestamp()
+        names = []
+        with os.scandir(self.folder) as entries:
+            for entry in entries:
+                if (valid_name(entry.name) and entry.is_file()
+                        and entry.stat().st_mtime < cutoff):
+                    names.append(entry.name)
+        return names
+
+    async def names_older_than(self, moment: datetime) -> list[str]:
+        """The stored names last written before ``moment`` (for the sweep of files no
+        row names: fedi/forum/media.py)."""
+        return await asyncio.to_thread(self._names_older_than, moment)
 
 
 class S3Store:
@@ -130,6 +149,17 @@ class S3Store:
     async def delete(self, name: str) -> None:
         await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket,
                                 Key=_checked(name))
+
+    def _names_older_than(self, moment: datetime) -> list[str]:
+        names = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
+            for item in page.get("Contents", []):
+                if valid_name(item["Key"]) and item["LastModified"] < moment:
+                    names.append(item["Key"])
+        return names
+
+    async def names_older_than(self, moment: datetime) -> list[str]:
+        return await asyncio.to_thread(self._names_older_than, moment)
 
 
 _stores: dict[tuple[str, str | None], MediaStore] = {}

@@ -21,6 +21,7 @@ import io
 import logging
 import math
 import re
+import time
 import warnings
 import zipfile
 from collections.abc import Awaitable, Callable
@@ -66,6 +67,7 @@ __all__ = [
     "set_actor_picture",
     "set_group_pictures",
     "start_media_cleanup",
+    "sweep_files",
     "upload",
 ]
 
@@ -82,6 +84,7 @@ FILENAME_MAX = 200
 FILES_PER_POST = 10
 ORPHAN_AGE = timedelta(days=1)
 CLEANUP_INTERVAL = 900.0  # seconds between looks for unused uploads
+FILE_SWEEP_INTERVAL = 6 * 3600.0  # seconds between looks for files no upload names
 
 IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP",
                "image/gif": "GIF"}
@@ -631,10 +634,44 @@ async def erase_owner(ctx: Context, owner_id: int) -> int:
     return await delete_unused(ctx, ids)
 
 
+async def sweep_files(ctx: Context, *, now: datetime | None = None) -> int:
+    """Delete stored files that no upload names and that are older than a day: what a
+    process left that died between writing a file and committing its row (the row sweep
+    above cannot see them). Returns how many were deleted."""
+    files = media_store(ctx.settings)
+    names = await files.names_older_than((now or datetime.now(UTC)) - ORPHAN_AGE)
+    if not names:
+        return 0
+    async with ctx.pool.acquire() as conn:
+        used = await store.names_in_use(conn, names)
+    deleted = 0
+    for name in names:
+        if name in used:
+            continue
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            # Under the name's lock, as uploads write: one of the same content that is
+            # being committed now keeps its file.
+            await store.lock_name(conn, name)
+            if not await store.name_in_use(conn, name):
+                await files.delete(name)
+                deleted += 1
+    if deleted:
+        log.info("deleted %d stored files that no upload names", deleted)
+    return deleted
+
+
 async def start_media_cleanup(ctx: Context, run_workers: bool
                               ) -> Callable[[], Awaitable[None]] | None:
-    """Startup hook: while workers run, delete unused uploads every 15 minutes."""
+    """Startup hook: while workers run, delete unused uploads every 15 minutes, and files
+    no upload names every :data:`FILE_SWEEP_INTERVAL` (listing a bucket costs more)."""
     if not run_workers:
         return None
-    return run_periodically(lambda: clean_unused(ctx), CLEANUP_INTERVAL,
-                            "cleaning up unused uploads", log)
+    last_sweep = [float("-inf")]
+
+    async def job() -> None:
+        await clean_unused(ctx)
+        if time.monotonic() - last_sweep[0] >= FILE_SWEEP_INTERVAL:
+            last_sweep[0] = time.monotonic()
+            await sweep_files(ctx)
+
+    return run_periodically(job, CLEANUP_INTERVAL, "cleaning up unused uploads", log)

@@ -5,6 +5,7 @@ serving, and deletion go through the app as with the folder store."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from fedi.app import create_app
 from fedi.core.config import ConfigError, Settings
 from fedi.core.context import Context
 from fedi.core.media_store import S3Store
+from fedi.forum import media as media_service
 from tests.conftest import free_port, make_settings
 from tests.media.conftest import jpeg_with_gps, pdf, upload
 from tests.support.helpers import make_group, make_user
@@ -91,3 +93,16 @@ def test_the_s3_url_is_checked() -> None:
     assert Settings.from_env({"FEDI_MEDIA_MAX_MB": "25"}).media_max_mb == 25
     with pytest.raises(ConfigError, match="FEDI_MEDIA_MAX_MB"):
         Settings.from_env({"FEDI_MEDIA_MAX_MB": "0"})
+
+
+async def test_the_file_sweep_deletes_objects_no_upload_names(
+        s3_client: httpx.AsyncClient, s3_url: str) -> None:
+    ctx: Context = s3_client.app.state.ctx  # type: ignore[attr-defined]
+    anna = await make_user(ctx, "anna")
+    kept = (await upload(s3_client, anna, pdf(), "plan.pdf", alt=None)).json()
+    stray = "cd" * 32 + ".pdf"  # as a process leaves it that died before its row commits
+    await S3Store(s3_url).put(stray, b"%PDF-", "application/pdf")
+    assert await media_service.sweep_files(ctx) == 0  # younger than a day
+    later = datetime.now(UTC) + timedelta(days=2)
+    assert await media_service.sweep_files(ctx, now=later) == 1
+    assert _keys(s3_url) == [kept["url"].rsplit("/", 1)[1]]

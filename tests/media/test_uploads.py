@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from PIL import Image
 
 from fedi.core.context import Context
+from fedi.forum import media as media_service
 from tests.media.conftest import docx, jpeg_with_gps, pdf, png, stored_files, upload
 from tests.support.helpers import User
 
@@ -247,3 +249,19 @@ async def test_an_upload_whose_row_fails_leaves_no_file_but_keeps_a_shared_one(
     with pytest.raises(asyncpg.RaiseError, match="disk full"):
         await upload(client, anna, png(), "karte.png", alt="Karte")
     assert await media_rows(ctx) == 1 and stored_files(media_dir) == kept
+
+
+async def test_the_file_sweep_deletes_old_files_no_upload_names(
+        client: httpx.AsyncClient, ctx: Context, anna: User, media_dir: Path) -> None:
+    """A file left by a process that died between writing it and committing its row goes
+    after a day; files that uploads name, and young ones, stay."""
+    r = await upload(client, anna, png(), "karte.png", alt="Karte")
+    assert r.status_code == 201
+    kept = stored_files(media_dir)
+    stray = media_dir / ("ef" * 32 + ".png")
+    stray.write_bytes(b"\x89PNG")
+    (media_dir / "notes.txt").write_bytes(b"not a media name: never touched")
+    assert await media_service.sweep_files(ctx) == 0  # all younger than a day
+    later = datetime.now(UTC) + timedelta(days=2)
+    assert await media_service.sweep_files(ctx, now=later) == 1
+    assert stored_files(media_dir) == sorted([*kept, "notes.txt"])
