@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
+
 from fedi.core.context import Context
 from fedi.core.runtime import run_periodically
 from fedi.forum import posts as post_service
@@ -52,8 +54,16 @@ async def send_due_updates(ctx: Context, *, now: datetime | None = None) -> int:
                 # A remote poll's ending is its origin's to tell; a hidden or deleted
                 # thread has nothing to tell.
                 if thread is not None and thread.local and thread.visible:
-                    await post_service.send_thread_update(conn, ctx, thread)
-                    sent += 1
+                    try:
+                        async with conn.transaction():  # a savepoint: one poll's failure
+                            await post_service.send_thread_update(conn, ctx, thread)
+                        sent += 1
+                    except (asyncpg.PostgresConnectionError, OSError):
+                        raise  # the database is gone: the batch is tried again later
+                    except Exception:
+                        # Not sent now, and not tried again and again: the next vote
+                        # marks it anew; a server fetching the poll sees the counts.
+                        log.exception("the Update of poll %d could not be sent", post_id)
                 await poll_store.update_sent(conn, post_id, ended=ended)
         if len(due) < BATCH:
             return sent
