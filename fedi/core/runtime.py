@@ -179,7 +179,8 @@ def run_periodically(job: Callable[[], Awaitable[object]], interval: float, what
                      logger: logging.Logger) -> Callable[[], Awaitable[None]]:
     """Run ``job`` now and then every ``interval`` seconds in a task (a startup hook's
     loop); a database or network failure is logged as "<what> failed" and the loop goes
-    on. Returns the hook's stopper."""
+    on, as it does after any other error (logged with its traceback): a periodic job
+    must not end for good because one run failed. Returns the hook's stopper."""
 
     async def loop() -> None:
         while True:
@@ -187,6 +188,8 @@ def run_periodically(job: Callable[[], Awaitable[object]], interval: float, what
                 await job()
             except (asyncpg.PostgresError, OSError) as exc:
                 logger.warning("%s failed: %s", what, exc)
+            except Exception:
+                logger.exception("%s failed", what)
             await asyncio.sleep(interval)
 
     task = asyncio.create_task(loop())
