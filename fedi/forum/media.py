@@ -355,12 +355,22 @@ def check_alt(alt: Any, kind: str) -> str | None:
     return value
 
 
-def _filename(name: str | None) -> str | None:
+def _filename(name: str | None, extension: str) -> str | None:
+    """A document's name as given, without path parts and with the extension of what it
+    is: a text file named ``start.bat`` or ``rechnung.exe`` is downloaded as
+    ``start.bat.txt``, so no computer opens it as a program."""
     if not name:
         return None
     base = re.split(r"[\\/]", name)[-1]
-    base = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>')
-    return base.strip()[:FILENAME_MAX] or None
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>').strip()
+    if not base:
+        return None
+    suffix = f".{extension}"
+    if not base.lower().endswith(suffix):
+        base += suffix
+    if len(base) > FILENAME_MAX:  # shortened in the middle: the extension stays
+        base = base[:FILENAME_MAX - len(suffix)] + suffix
+    return base
 
 
 def media_url(ctx: Context, name: str) -> str:
@@ -401,7 +411,8 @@ async def upload(ctx: Context, *, owner: Actor, data: bytes, filename: str | Non
                 "media_type": done.media_type, "size": len(done.data),
                 "width": done.width, "height": done.height, "blurhash": done.blurhash,
                 "alt": alt_text,
-                "filename": _filename(filename) if done.kind == "document" else None,
+                "filename": (_filename(filename, done.extension)
+                             if done.kind == "document" else None),
                 "stored_name": name, "preview_name": preview})
     except BaseException:
         # The row was not committed: the files just written would belong to nothing (the

@@ -96,6 +96,24 @@ async def test_office_text_and_csv_documents_are_accepted(
     assert served.headers["content-type"] == "text/csv; charset=utf-8"
     r = await upload(client, anna, b"Hallo Welt\n", "notiz.txt", alt=None)
     assert r.status_code == 201 and r.json()["media_type"] == "text/plain"
+    assert r.json()["filename"] == "notiz.txt"
+
+
+@pytest.mark.parametrize(("data", "given", "kept"), [
+    (b"del /q C:\\*\r\n", "start.bat", "start.bat.txt"),  # a script is text: not runnable
+    (b"Hallo\n", "bild.png", "bild.png.txt"),
+    (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "rechnung.exe", "rechnung.exe.pdf"),
+    (b"Hallo\n", "NOTIZ.TXT", "NOTIZ.TXT"),
+    (b"Hallo\n", "x" * 300 + ".cmd", "x" * 196 + ".txt"),
+])
+async def test_a_document_is_downloaded_with_the_extension_of_what_it_is(
+        client: httpx.AsyncClient, anna: User, data: bytes, given: str, kept: str) -> None:
+    r = await upload(client, anna, data, given, alt=None)
+    assert r.status_code == 201, r.text
+    assert r.json()["filename"] == kept
+    served = await client.get(r.json()["url"].removeprefix("http://127.0.0.1:8000"))
+    assert served.headers["content-disposition"].startswith("attachment;")
+    assert f'filename="{kept}"' in served.headers["content-disposition"]
 
 
 def decompression_bomb_png() -> bytes:
