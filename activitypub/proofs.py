@@ -26,7 +26,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from activitypub.errors import InvalidObject, ProtocolError
-from activitypub.keys import load_private_key, public_key_from_multibase
+from activitypub.httpsig.crypto import private_key
+from activitypub.keys import public_key_from_multibase
 
 __all__ = [
     "CRYPTOSUITE",
@@ -89,7 +90,7 @@ def sign_document(
     with ``Z`` (the form Fedify's Temporal.Instant writes back unchanged).
     Raises ValueError for a key that is not Ed25519 or a document JCS cannot write.
     """
-    private = load_private_key(private_key_pem)
+    private = private_key(private_key_pem)  # parsed once per key (cached)
     if not isinstance(private, ed25519.Ed25519PrivateKey):
         raise ValueError("eddsa-jcs-2022 needs an Ed25519 private key")
     unsecured = {k: v for k, v in document.items() if k != "proof"}

@@ -95,11 +95,18 @@ async def _context_of(conn: Any, post: Post) -> tuple[Actor, Actor | None, str |
 
 async def note_for(conn: Any, ctx: Context, post: Post) -> dict[str, Any]:
     author, group, parent_ap_id = await _context_of(conn, post)
+    return await note_with(conn, Urls(ctx.settings.base_url), post, author=author,
+                           group=group, parent_ap_id=parent_ap_id)
+
+
+async def note_with(conn: Any, urls: Urls, post: Post, *, author: Actor,
+                    group: Actor | None, parent_ap_id: str | None) -> dict[str, Any]:
+    """A local post's document, its author, group and parent already at hand (as served
+    at its id, in the featured collection and in Updates)."""
     accepted = (await post_store.get(conn, post.accepted_answer_id)
                 if post.accepted_answer_id else None)
     note = note_document(post, author=author, group=group, parent_ap_id=parent_ap_id,
-                         urls=Urls(ctx.settings.base_url),
-                         mentions=await tag_store.mentioned_actors(conn, post.id),
+                         urls=urls, mentions=await tag_store.mentioned_actors(conn, post.id),
                          accepted=accepted)
     return await poll_service.question_for(conn, post, note)  # a poll is a Question
 

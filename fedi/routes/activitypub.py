@@ -25,12 +25,11 @@ from fedi.core.urls import Urls
 from fedi.federation.collections import collection_or_page, ordered_collection
 from fedi.federation.documents import (
     actor_document,
-    note_document,
     tombstone,
     with_context,
 )
 from fedi.federation.group_outbox import outbox_item, thread_announce
-from fedi.forum.polls import question_for
+from fedi.forum import posts as post_service
 from fedi.forum.profiles import person_extra
 from fedi.routes.api_modlog import group_modlog_collection
 from fedi.routes.negotiation import (
@@ -45,7 +44,6 @@ from storage import actors as actor_store
 from storage import follows as follow_store
 from storage import groups as group_store
 from storage import posts as post_store
-from storage import tags as tag_store
 from storage.actors import Actor
 from storage.posts import Post
 
@@ -213,17 +211,6 @@ async def _collection_owner(conn: Any, ctx: Context, request: Request,
     return await _live_actor(conn, ctx, segment, request.path_params["name"])
 
 
-async def _post_document(conn: Any, post: Post, *, author: Actor, group: Actor | None,
-                         parent_ap_id: str | None, urls: Urls) -> dict[str, Any]:
-    """A local post's document as served at its id and in the featured collection."""
-    accepted = (await post_store.get(conn, post.accepted_answer_id)
-                if post.accepted_answer_id else None)
-    document = note_document(post, author=author, group=group, parent_ap_id=parent_ap_id,
-                             urls=urls, accepted=accepted,
-                             mentions=await tag_store.mentioned_actors(conn, post.id))
-    return await question_for(conn, post, document)  # a poll (forum/polls.py)
-
-
 async def featured(request: Request) -> Response:
     """Pinned threads of a group, embedded as their documents (Mastodon shows them as
     pinned): the same as at their ids, so a poll is a Question here too."""
@@ -235,8 +222,8 @@ async def featured(request: Request) -> Response:
         for post in await post_store.pinned(conn, group.id):
             author = await actor_store.get(conn, post.author_id)
             if author is not None:
-                notes.append(await _post_document(conn, post, author=author, group=group,
-                                                  parent_ap_id=None, urls=urls))
+                notes.append(await post_service.note_with(
+                    conn, urls, post, author=author, group=group, parent_ap_id=None))
     url = group.featured_url or urls.featured(group.ap_id)
     return activity_response(ordered_collection(url, len(notes), items=notes))
 
@@ -312,9 +299,9 @@ async def post_document(request: Request) -> Response:
             parent = await post_store.get(conn, post.parent_id) if post.parent_id else None
             if author is None:
                 raise NotFound(f"the author of post {post.id} is unknown")
-            document = await _post_document(conn, post, author=author, group=group,
-                                            parent_ap_id=parent.ap_id if parent else None,
-                                            urls=_urls(ctx))
+            document = await post_service.note_with(
+                conn, _urls(ctx), post, author=author, group=group,
+                parent_ap_id=parent.ap_id if parent else None)
     if wants_ap:
         if document is None:
             return activity_response(tombstone(post), status=410)
