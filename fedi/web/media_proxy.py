@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import filetype
 from PIL import Image, ImageOps, UnidentifiedImageError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -51,6 +52,7 @@ from starlette.responses import Response
 from activitypub.errors import FetchError
 from activitypub.fetch import guarded_get
 from fedi.core.context import Context
+from fedi.forum.media import IMAGE_TYPES
 from storage import instance_secrets
 
 __all__ = [
@@ -79,7 +81,7 @@ FAILURE_SECONDS = 300.0
 FAILURES_KEPT = 1000
 
 ACCEPT = "image/webp,image/png,image/jpeg,image/gif;q=0.9"
-ALLOWED = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/gif": "GIF"}
+ALLOWED = IMAGE_TYPES  # the picture types uploads take (forum/media.py), to Pillow's names
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; sandbox",
@@ -213,16 +215,10 @@ def _cache(request: Request) -> ProxyCache:
 # --- checking and re-encoding ---------------------------------------------------------------
 
 def sniff(body: bytes) -> str | None:
-    """The image type the bytes start like (JPEG, PNG, WebP, GIF), else None."""
-    if body.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if body.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if body.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if len(body) >= 12 and body[:4] == b"RIFF" and body[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+    """The image type the bytes start like (JPEG, PNG, WebP, GIF; decided by ``filetype``
+    as for uploads), else None."""
+    found = filetype.guess_mime(body[:8192])
+    return found if found in ALLOWED else None
 
 
 class _NotAnImage(Exception):
